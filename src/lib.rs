@@ -1,0 +1,5 @@
+//! ktriage: runbook decision trees over live or captured Kubernetes and EKS state.
+
+pub mod facts;
+pub mod kinds;
+pub mod source;

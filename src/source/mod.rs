@@ -1,0 +1,69 @@
+//! Sources answer fact queries and nothing else. Live and snapshot sources return the
+//! same JSON (the API's own shape, `managedFields` dropped), so a runbook cannot tell
+//! them apart.
+
+pub mod snapshot;
+
+use crate::facts::{FactError, FactQuery};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The answer to one query, shaped as the API or CLI returns it:
+/// - `Get`: the object, or `null` when it does not exist;
+/// - `List`, `Events`: an array of objects (events from both event APIs, raw);
+/// - `Logs`: a string, exactly what `kubectl logs --timestamps` prints;
+/// - `Eks`: the whole CLI response (`{"cluster": {...}}`);
+/// - `LogEvents`: an array of CloudWatch events (`logStreamName`, `timestamp`, `message`).
+pub type Answer = serde_json::Value;
+
+pub trait Source: Send + Sync {
+    fn info(&self) -> &SourceInfo;
+    fn fetch<'a>(&'a self, query: &'a FactQuery) -> BoxFuture<'a, Result<Answer, FactError>>;
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct ClusterIdentity {
+    pub name: String,
+    pub region: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SourceInfo {
+    /// What a header shows: `snapshot tests/fixtures/pvc (hand-written)`, `context prod-eu`.
+    pub description: String,
+    pub live: bool,
+    pub context: Option<String>,
+    pub cluster: Option<ClusterIdentity>,
+    /// "Now" for every age computed over this source: the clock for live sources, the
+    /// capture time (or newest timestamp seen) for snapshots.
+    pub now: DateTime<Utc>,
+    /// Problems met while reading that did not stop the rest from being read.
+    pub problems: Vec<Problem>,
+}
+
+/// A file that could not be read, with where in it; the rest of the source is still used.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(col) = self.column {
+                write!(f, ":{col}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
