@@ -2,4 +2,5 @@
 
 pub mod facts;
 pub mod kinds;
+pub mod runbook;
 pub mod source;

@@ -1,0 +1,174 @@
+//! Every runbook ktriage can walk: the built-in ones embedded at build time, then the
+//! user's (`$XDG_CONFIG_HOME/ktriage/runbooks`, `--runbooks DIR`), a later one with the
+//! same id replacing an earlier one. A broken runbook is reported and left out; the
+//! others still load.
+
+use super::model::{Runbook, StepKind};
+use super::{RunbookError, compile};
+use include_dir::{Dir, include_dir};
+use indexmap::IndexMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+static BUILTIN: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/runbooks");
+
+/// A runbook file's text and where it came from.
+#[derive(Debug, Clone)]
+pub struct RunbookFile {
+    pub path: String,
+    pub text: String,
+    pub builtin: bool,
+}
+
+#[derive(Default)]
+pub struct Catalog {
+    runbooks: IndexMap<String, Arc<Runbook>>,
+    pub errors: Vec<RunbookError>,
+}
+
+impl Catalog {
+    /// Built-in runbooks, then the user's config directory, then `extra` directories.
+    pub fn load(extra: &[PathBuf]) -> Catalog {
+        let mut files = builtin_files();
+        let mut errors = Vec::new();
+        let mut dirs: Vec<PathBuf> = user_dir().into_iter().filter(|d| d.is_dir()).collect();
+        dirs.extend(extra.iter().cloned());
+        for dir in dirs {
+            match read_dir_files(&dir) {
+                Ok(mut f) => files.append(&mut f),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut catalog = Catalog::from_files(files);
+        errors.append(&mut catalog.errors);
+        catalog.errors = errors;
+        catalog
+    }
+
+    pub fn builtin() -> Catalog {
+        Catalog::from_files(builtin_files())
+    }
+
+    pub fn from_files(files: Vec<RunbookFile>) -> Catalog {
+        let mut runbooks: IndexMap<String, Arc<Runbook>> = IndexMap::new();
+        let mut errors = Vec::new();
+        for f in files {
+            match compile::parse(&f.path, &f.text, f.builtin) {
+                Ok(rb) => {
+                    runbooks.insert(rb.id.clone(), Arc::new(rb));
+                }
+                Err(mut e) => errors.append(&mut e),
+            }
+        }
+        // Hand-overs must name a runbook that loaded; otherwise the walk would end
+        // nowhere. Follow-ups may name runbooks not installed yet.
+        let ids: Vec<String> = runbooks.keys().cloned().collect();
+        runbooks.retain(|_, rb| {
+            let mut ok = true;
+            for step in rb.steps.values() {
+                if let StepKind::Handover { runbook, .. } = &step.kind {
+                    if !ids.contains(runbook) {
+                        let (line, column) = locate(&rb.origin.text, &format!("runbook: {runbook}"));
+                        let known: Vec<&str> = ids.iter().map(String::as_str).collect();
+                        let hint = match compile::closest(runbook, &known) {
+                            Some(c) => format!("did you mean `{c}`?"),
+                            None => "install that runbook, or end this path in a conclusion".to_string(),
+                        };
+                        errors.push(RunbookError::new(&rb.origin.path, line, column, format!("step `{}` hands over to runbook `{runbook}`, which is not loaded", step.id), hint));
+                        ok = false;
+                    }
+                }
+            }
+            ok
+        });
+        runbooks.sort_keys();
+        Catalog { runbooks, errors }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Arc<Runbook>> {
+        self.runbooks.get(id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<Runbook>> {
+        self.runbooks.values()
+    }
+
+    pub fn ids(&self) -> Vec<&str> {
+        self.runbooks.keys().map(String::as_str).collect()
+    }
+}
+
+fn is_runbook_file(name: &str) -> bool {
+    (name.ends_with(".yaml") || name.ends_with(".yml")) && !name.contains(".tests.")
+}
+
+pub fn builtin_files() -> Vec<RunbookFile> {
+    let mut files: Vec<RunbookFile> = BUILTIN
+        .files()
+        .filter(|f| f.path().to_str().is_some_and(is_runbook_file))
+        .filter_map(|f| {
+            Some(RunbookFile {
+                path: format!("builtin:runbooks/{}", f.path().display()),
+                text: f.contents_utf8()?.to_string(),
+                builtin: true,
+            })
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files
+}
+
+/// The test files embedded beside the built-in runbooks.
+pub fn builtin_test_files() -> Vec<RunbookFile> {
+    BUILTIN
+        .files()
+        .filter(|f| f.path().to_str().is_some_and(|n| n.contains(".tests.")))
+        .filter_map(|f| {
+            Some(RunbookFile {
+                path: format!("runbooks/{}", f.path().display()),
+                text: f.contents_utf8()?.to_string(),
+                builtin: true,
+            })
+        })
+        .collect()
+}
+
+fn user_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
+    Some(base.join("ktriage").join("runbooks"))
+}
+
+/// Runbook files of a directory (not recursive), or a single file.
+pub fn read_dir_files(path: &Path) -> Result<Vec<RunbookFile>, RunbookError> {
+    let io_err = |e: std::io::Error| RunbookError::new(&path.display().to_string(), 1, 1, format!("cannot read: {e}"), "check the path and its permissions");
+    let mut paths = Vec::new();
+    if path.is_file() {
+        paths.push(path.to_path_buf());
+    } else {
+        for entry in std::fs::read_dir(path).map_err(io_err)? {
+            let p = entry.map_err(io_err)?.path();
+            if p.file_name().and_then(|n| n.to_str()).is_some_and(is_runbook_file) {
+                paths.push(p);
+            }
+        }
+    }
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).map_err(|e| RunbookError::new(&p.display().to_string(), 1, 1, format!("cannot read: {e}"), "check the file's permissions and that it is UTF-8"))?;
+            Ok(RunbookFile { path: p.display().to_string(), text, builtin: false })
+        })
+        .collect()
+}
+
+/// Line and column of the first occurrence of `needle`, for errors found after parsing.
+fn locate(text: &str, needle: &str) -> (usize, usize) {
+    text.lines()
+        .enumerate()
+        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + needle.len() - needle.rsplit(' ').next().unwrap_or("").len() + 1)))
+        .unwrap_or((1, 1))
+}

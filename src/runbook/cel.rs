@@ -1,0 +1,415 @@
+//! The CEL environment runbooks are written in: the standard library, the Kubernetes
+//! libraries (quantity, regex, lists, sets, strings, semver, ip/cidr, url, format) and
+//! the functions runbooks need — `now()`, `age(x)`, `parseYaml(s)`, `yamlError(s)`.
+//! CEL always terminates, so no runbook can hang the tool.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use kube_cel::KubeCelExt;
+use kube_cel::cel::common::ast::{EntryExpr, Expr};
+use kube_cel::cel::objects::{Key, Map};
+use kube_cel::cel::{Context, ExecutionError, IdedExpr, Program, ResolveResult, Value};
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+/// A compiled expression with what it reads.
+#[derive(Debug, Clone)]
+pub struct Expression {
+    pub source: String,
+    program: Arc<Program>,
+    /// Identifiers read from outside the expression (macro variables excluded).
+    pub free_variables: BTreeSet<String>,
+    /// Functions called, including namespaced ones (`sets.contains`).
+    pub functions: BTreeSet<String>,
+}
+
+/// A CEL syntax error with its place inside the expression (1-based).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompileError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Expression {
+    pub fn compile(source: &str) -> Result<Expression, CompileError> {
+        let program = Program::compile(source).map_err(|errors| {
+            let first = errors.errors.first();
+            CompileError {
+                line: first.map_or(1, |e| e.pos.0.max(1) as usize),
+                column: first.map_or(1, |e| e.pos.1.max(0) as usize + 1),
+                message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
+            }
+        })?;
+        let mut free_variables = BTreeSet::new();
+        let mut functions = BTreeSet::new();
+        collect_references(
+            program.expression(),
+            &mut Vec::new(),
+            &mut free_variables,
+            &mut functions,
+        );
+        Ok(Expression {
+            source: source.to_string(),
+            program: Arc::new(program),
+            free_variables,
+            functions,
+        })
+    }
+
+    pub fn eval(&self, ctx: &Context) -> ResolveResult {
+        self.program.execute(ctx)
+    }
+}
+
+/// Free identifiers and function names, respecting comprehension scopes and the
+/// interpreter's `prefix.function` namespacing.
+fn collect_references(
+    e: &IdedExpr,
+    bound: &mut Vec<String>,
+    vars: &mut BTreeSet<String>,
+    functions: &mut BTreeSet<String>,
+) {
+    match &e.expr {
+        Expr::Ident(name) => {
+            if !bound.iter().any(|b| b == name) {
+                vars.insert(name.clone());
+            }
+        }
+        Expr::Select(select) => collect_references(&select.operand, bound, vars, functions),
+        Expr::Call(call) => {
+            let is_operator = call.func_name.starts_with('_')
+                || call.func_name.starts_with('@')
+                || call.func_name.ends_with('_');
+            match call.target.as_deref() {
+                Some(IdedExpr {
+                    expr: Expr::Ident(prefix),
+                    ..
+                }) if !bound.iter().any(|b| b == prefix) && is_namespace(prefix) => {
+                    functions.insert(format!("{prefix}.{}", call.func_name));
+                }
+                Some(target) => {
+                    collect_references(target, bound, vars, functions);
+                    if !is_operator {
+                        functions.insert(call.func_name.clone());
+                    }
+                }
+                None => {
+                    if !is_operator {
+                        functions.insert(call.func_name.clone());
+                    }
+                }
+            }
+            for arg in &call.args {
+                collect_references(arg, bound, vars, functions);
+            }
+        }
+        Expr::Comprehension(c) => {
+            collect_references(&c.iter_range, bound, vars, functions);
+            collect_references(&c.accu_init, bound, vars, functions);
+            let depth = bound.len();
+            bound.push(c.iter_var.clone());
+            if let Some(v2) = &c.iter_var2 {
+                bound.push(v2.clone());
+            }
+            bound.push(c.accu_var.clone());
+            collect_references(&c.loop_cond, bound, vars, functions);
+            collect_references(&c.loop_step, bound, vars, functions);
+            collect_references(&c.result, bound, vars, functions);
+            bound.truncate(depth);
+        }
+        Expr::List(list) => {
+            for el in &list.elements {
+                collect_references(el, bound, vars, functions);
+            }
+        }
+        Expr::Map(map) => {
+            for entry in &map.entries {
+                if let EntryExpr::MapEntry(me) = &entry.expr {
+                    collect_references(&me.key, bound, vars, functions);
+                    collect_references(&me.value, bound, vars, functions);
+                }
+            }
+        }
+        Expr::Struct(s) => {
+            for entry in &s.entries {
+                match &entry.expr {
+                    EntryExpr::StructField(f) => collect_references(&f.value, bound, vars, functions),
+                    EntryExpr::MapEntry(me) => {
+                        collect_references(&me.key, bound, vars, functions);
+                        collect_references(&me.value, bound, vars, functions);
+                    }
+                }
+            }
+        }
+        Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+/// Prefixes of the namespaced functions the Kubernetes libraries register.
+fn is_namespace(prefix: &str) -> bool {
+    matches!(
+        prefix,
+        "sets" | "math" | "base64" | "strings" | "lists" | "format" | "ip" | "jsonpatch" | "optional"
+    )
+}
+
+/// The root context: every library function plus `now()` and `age()` bound to the
+/// source's notion of now. Built once per round; walks bind variables in child scopes.
+pub struct Environment {
+    root: Context<'static>,
+    now: DateTime<Utc>,
+}
+
+impl Environment {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        let mut root = Context::default().with_all();
+        let fixed_now: DateTime<FixedOffset> = now.fixed_offset();
+        root.add_function("now", move || -> ResolveResult { Ok(Value::Timestamp(fixed_now)) });
+        root.add_function("age", move |v: Value| -> ResolveResult {
+            let since = timestamp_of(&v).ok_or_else(|| {
+                ExecutionError::function_error(
+                    "age",
+                    "expects an object with metadata.creationTimestamp, an RFC 3339 string or a timestamp",
+                )
+            })?;
+            Ok(Value::Duration(fixed_now.signed_duration_since(since)))
+        });
+        root.add_function("parseYaml", |s: Arc<String>| -> ResolveResult {
+            serde_saphyr::from_str::<serde_json::Value>(&s)
+                .map(|v| json_to_cel(&v))
+                .map_err(|e| ExecutionError::function_error("parseYaml", yaml_error_text(&e)))
+        });
+        root.add_function("yamlError", |s: Arc<String>| -> ResolveResult {
+            let text = match serde_saphyr::from_str::<serde_json::Value>(&s) {
+                Ok(_) => String::new(),
+                Err(e) => yaml_error_text(&e),
+            };
+            Ok(Value::String(Arc::new(text)))
+        });
+        Environment { root, now }
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn root(&self) -> &Context<'static> {
+        &self.root
+    }
+
+    /// Whether a function of this name exists: the interpreter is asked to call it with
+    /// no arguments and says "undeclared" only for names it does not know.
+    pub fn has_function(&self, name: &str) -> bool {
+        let call = IdedExpr {
+            id: 1,
+            expr: Expr::Call(kube_cel::cel::common::ast::CallExpr {
+                func_name: name.to_string(),
+                target: None,
+                args: Vec::new(),
+            }),
+        };
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.root.resolve(&call)));
+        !matches!(outcome, Ok(Err(ExecutionError::UndeclaredReference(ref n))) if n.as_str() == name)
+    }
+}
+
+/// "line L column C: message", the parser's own words and position.
+pub fn yaml_error_text(e: &serde_saphyr::Error) -> String {
+    let inner = e.without_snippet();
+    let mut message = inner.to_string();
+    // The display form starts with its own "error: line L column C: " prefix.
+    if let Some(rest) = message.strip_prefix("error: ") {
+        message = rest.to_string();
+    }
+    let message = message.lines().next().unwrap_or_default().to_string();
+    match e.location() {
+        Some(loc) if !message.starts_with("line ") => {
+            format!("line {} column {}: {message}", loc.line(), loc.column())
+        }
+        _ => message,
+    }
+}
+
+fn timestamp_of(v: &Value) -> Option<DateTime<FixedOffset>> {
+    match v {
+        Value::Timestamp(t) => Some(*t),
+        Value::String(s) => DateTime::parse_from_rfc3339(s).ok(),
+        Value::Map(m) => {
+            let meta = m.map.get(&Key::String(Arc::new("metadata".into())))?;
+            match meta {
+                Value::Map(meta) => timestamp_of(meta.map.get(&Key::String(Arc::new("creationTimestamp".into())))?),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// JSON as CEL sees it: integers are `int` (as in Kubernetes CEL), other numbers `double`.
+pub fn json_to_cel(v: &serde_json::Value) -> Value {
+    match v {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::Int(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::UInt(u)
+            } else {
+                Value::Float(n.as_f64().unwrap_or(f64::NAN))
+            }
+        }
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(json_to_cel).collect())),
+        serde_json::Value::Object(map) => {
+            let mut out = HashMap::with_capacity(map.len());
+            for (k, v) in map {
+                out.insert(Key::String(Arc::new(k.clone())), json_to_cel(v));
+            }
+            Value::Map(Map { map: Arc::new(out) })
+        }
+    }
+}
+
+/// CEL back to JSON, for records and evidence. Map keys are sorted so output is stable.
+pub fn cel_to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => (*b).into(),
+        Value::Int(i) => (*i).into(),
+        Value::UInt(u) => (*u).into(),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Value::String(s) => s.as_str().into(),
+        Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
+        Value::List(items) => items.iter().map(cel_to_json).collect(),
+        Value::Map(m) => {
+            let mut entries: Vec<(String, serde_json::Value)> =
+                m.map.iter().map(|(k, v)| (key_text(k), cel_to_json(v))).collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().collect())
+        }
+        Value::Duration(d) => human_duration(*d).into(),
+        Value::Timestamp(t) => t.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+        other => format!("{other:?}").into(),
+    }
+}
+
+fn key_text(k: &Key) -> String {
+    match k {
+        Key::String(s) => s.to_string(),
+        Key::Int(i) => i.to_string(),
+        Key::Uint(u) => u.to_string(),
+        Key::Bool(b) => b.to_string(),
+    }
+}
+
+/// How a value reads inside text: strings as they are, durations as `2h5m`, lists
+/// comma-separated, `null` as `none`.
+pub fn render(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_string(),
+        Value::Null => "none".to_string(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => format!("{f}"),
+        Value::Duration(d) => human_duration(*d),
+        Value::Timestamp(t) => t.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Value::List(items) => items.iter().map(render).collect::<Vec<_>>().join(", "),
+        other => cel_to_json(other).to_string(),
+    }
+}
+
+/// `3d4h`, `2h5m`, `18m`, `42s`: the two largest units, as kubectl prints ages.
+pub fn human_duration(d: chrono::Duration) -> String {
+    let secs = d.num_seconds();
+    let (sign, secs) = if secs < 0 { ("-", -secs) } else { ("", secs) };
+    let (days, hours, mins, s) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
+    let text = if days > 0 {
+        if hours > 0 { format!("{days}d{hours}h") } else { format!("{days}d") }
+    } else if hours > 0 {
+        if mins > 0 { format!("{hours}h{mins}m") } else { format!("{hours}h") }
+    } else if mins > 0 {
+        if s > 0 && mins < 10 { format!("{mins}m{s}s") } else { format!("{mins}m") }
+    } else {
+        format!("{s}s")
+    };
+    format!("{sign}{text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn env() -> Environment {
+        Environment::new(Utc.with_ymd_and_hms(2026, 11, 20, 3, 12, 44).unwrap())
+    }
+
+    fn eval(src: &str, vars: &[(&str, serde_json::Value)]) -> ResolveResult {
+        let env = env();
+        let mut ctx = env.root().new_inner_scope();
+        for (name, v) in vars {
+            ctx.add_variable_from_value(*name, json_to_cel(v));
+        }
+        Expression::compile(src).unwrap().eval(&ctx)
+    }
+
+    #[test]
+    fn free_variables_exclude_macro_variables_and_namespaces() {
+        let e = Expression::compile("pods.exists(p, p.x == target.y) && sets.contains([1], [1]) && size(q) > 0").unwrap();
+        assert_eq!(e.free_variables.iter().map(String::as_str).collect::<Vec<_>>(), ["pods", "q", "target"]);
+        assert!(e.functions.contains("sets.contains"));
+        assert!(e.functions.contains("size"));
+        assert!(!e.functions.iter().any(|f| f.starts_with('_') || f.starts_with('@')));
+    }
+
+    #[test]
+    fn compile_errors_carry_position() {
+        let err = Expression::compile("a.b +\n  c)").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.message.contains("extraneous") || err.message.contains("mismatched"), "{}", err.message);
+    }
+
+    #[test]
+    fn json_integers_are_cel_ints() {
+        let v = eval("x.n * 2 == 6", &[("x", serde_json::json!({"n": 3}))]).unwrap();
+        assert_eq!(v, Value::Bool(true));
+    }
+
+    #[test]
+    fn age_reads_creation_timestamp() {
+        let pod = serde_json::json!({"metadata": {"creationTimestamp": "2026-11-20T02:53:44Z"}});
+        assert_eq!(eval("age(p) > duration('18m')", &[("p", pod.clone())]).unwrap(), Value::Bool(true));
+        assert_eq!(eval("age(p) > duration('20m')", &[("p", pod)]).unwrap(), Value::Bool(false));
+        assert!(eval("age('not a time')", &[]).is_err());
+    }
+
+    #[test]
+    fn parse_yaml_and_its_error() {
+        assert_eq!(eval("parseYaml('- a: 1\\n')[0].a", &[]).unwrap(), Value::Int(1));
+        let err = eval("yamlError('- rolearn: x\\n    groups: [a\\n')", &[]).unwrap();
+        let Value::String(text) = err else { panic!("not a string") };
+        assert!(text.starts_with("line 2 column"), "{text}");
+        assert_eq!(eval("yamlError('a: 1')", &[]).unwrap(), Value::String(Arc::new(String::new())));
+    }
+
+    #[test]
+    fn kubernetes_libraries_are_present() {
+        let e = env();
+        for f in ["quantity", "sets.contains", "cidr", "semver", "find", "lowerAscii", "now", "age", "parseYaml"] {
+            assert!(e.has_function(f), "{f}");
+        }
+        assert!(!e.has_function("noSuchFunction"));
+        assert_eq!(eval("quantity('1Gi').isGreaterThan(quantity('500Mi'))", &[]).unwrap(), Value::Bool(true));
+    }
+
+    #[test]
+    fn durations_render_like_kubectl() {
+        assert_eq!(human_duration(chrono::Duration::seconds(42)), "42s");
+        assert_eq!(human_duration(chrono::Duration::seconds(18 * 60)), "18m");
+        assert_eq!(human_duration(chrono::Duration::seconds(3 * 60 + 5)), "3m5s");
+        assert_eq!(human_duration(chrono::Duration::seconds(2 * 3600 + 300)), "2h5m");
+        assert_eq!(human_duration(chrono::Duration::seconds(3 * 86_400 + 4 * 3600)), "3d4h");
+    }
+}

@@ -1,0 +1,837 @@
+//! The engine walks a runbook over facts already fetched. It is pure: no I/O, no clock
+//! (now comes from the environment), so the same facts always give the same walk.
+//!
+//! Facts are lazy. When a step needs a fact not fetched yet, the walk stops and asks
+//! for the queries (`Progress::NeedFacts`); the driver fetches them into the round's
+//! cache and walks again from the start, which is cheap and keeps the engine
+//! stateless.
+
+use super::Catalog;
+use super::cel::{Environment, Expression, cel_to_json, json_to_cel, render};
+use super::format::{EksCall, Severity};
+use super::model::*;
+use super::record::*;
+use crate::facts::cache::{FactLookup, FactResult};
+use crate::facts::shape;
+use crate::facts::{EksQuery, FactError, FactQuery, LogEventsQuery, ObjectRef};
+use kube_cel::cel::{ExecutionError, Value};
+use serde_json::Value as Json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+pub struct WalkInput<'a> {
+    pub catalog: &'a Catalog,
+    pub runbook: &'a Runbook,
+    /// `NAMESPACE/NAME`, `NAME`, or none for cluster-wide runbooks.
+    pub target: Option<&'a str>,
+    /// Answers to `ask` steps: `STEP` or `RUNBOOK/STEP` → choice id.
+    pub answers: &'a BTreeMap<String, String>,
+    pub env: &'a Environment,
+    pub facts: &'a dyn FactLookup,
+}
+
+pub enum Progress<T> {
+    NeedFacts(Vec<FactQuery>),
+    Done(T),
+}
+
+pub fn walk(input: &WalkInput) -> Progress<WalkRecord> {
+    let mut walker = Walker::new(input.catalog, input.env, input.facts, input.answers);
+    let target = input.target.map(str::to_string);
+    let mut scope = Scope::new(input.runbook, TargetSource::Ref(target.clone()));
+    let mut chain = vec![(input.runbook.id.clone(), target.clone())];
+    let flow = walker.walk_scope(&mut scope, &mut chain);
+    if !walker.pending.is_empty() {
+        return Progress::NeedFacts(walker.pending.into_iter().collect());
+    }
+    let (status, conclusion, question) = match flow {
+        Flow::Concluded(c) => (Status::Concluded, Some(*c), None),
+        Flow::NeedsInput(q) => (Status::NeedsInput, None, Some(*q)),
+        Flow::Inconclusive | Flow::Pending => (Status::Inconclusive, None, None),
+    };
+    Progress::Done(WalkRecord {
+        runbook: input.runbook.id.clone(),
+        target,
+        status,
+        conclusion,
+        path: walker.path,
+        missing: walker.missing,
+        question,
+        facts: walker.uses,
+        timing: None,
+    })
+}
+
+/// What triage learns from one symptom evaluation.
+#[derive(Debug, Clone)]
+pub struct SymptomResult {
+    /// `None` when a fact it reads is unknown.
+    pub matched: Option<bool>,
+    pub reason: String,
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+    pub group: Option<String>,
+}
+
+/// Evaluates a runbook's symptom for one target object (or `null` for cluster scope).
+pub fn symptom(
+    catalog: &Catalog,
+    runbook: &Runbook,
+    target: Arc<Json>,
+    env: &Environment,
+    facts: &dyn FactLookup,
+) -> Progress<SymptomResult> {
+    let Some(symptom) = &runbook.symptom else {
+        return Progress::Done(SymptomResult { matched: Some(false), reason: String::new(), since: None, group: None });
+    };
+    let no_answers = BTreeMap::new();
+    let mut walker = Walker::new(catalog, env, facts, &no_answers);
+    let mut scope = Scope::new(runbook, TargetSource::Value(target));
+    let matched = match walker.eval(&mut scope, &symptom.when) {
+        Eval::Pending => None,
+        Eval::Value(Value::Bool(b)) => Some(Some(b)),
+        _ => Some(None),
+    };
+    let mut result = SymptomResult { matched: matched.flatten(), reason: String::new(), since: None, group: None };
+    if result.matched == Some(true) {
+        result.reason = walker.render(&mut scope, &symptom.reason).unwrap_or_default();
+        if let Some(since) = &symptom.since {
+            if let Eval::Value(v) = walker.eval(&mut scope, since) {
+                result.since = timestamp(&v);
+            }
+        }
+        if let Some(group) = &symptom.group_by {
+            if let Eval::Value(v) = walker.eval(&mut scope, group) {
+                result.group = Some(render(&v));
+            }
+        }
+    }
+    if !walker.pending.is_empty() || matched.is_none() {
+        return Progress::NeedFacts(walker.pending.into_iter().collect());
+    }
+    Progress::Done(result)
+}
+
+fn timestamp(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
+    match v {
+        Value::Timestamp(t) => Some(t.with_timezone(&chrono::Utc)),
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc)),
+        _ => None,
+    }
+}
+
+enum TargetSource {
+    Ref(Option<String>),
+    Value(Arc<Json>),
+}
+
+/// One runbook with its target: the facts it resolved so far.
+struct Scope<'r> {
+    rb: &'r Runbook,
+    target: TargetSource,
+    values: HashMap<String, Res>,
+}
+
+impl<'r> Scope<'r> {
+    fn new(rb: &'r Runbook, target: TargetSource) -> Self {
+        Scope { rb, target, values: HashMap::new() }
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Fail {
+    fact: String,
+    query: String,
+    error: FactError,
+}
+
+#[derive(Clone)]
+enum Res {
+    Ok(Value),
+    Failed(Vec<Fail>),
+    Pending,
+}
+
+enum Eval {
+    Value(Value),
+    Unknown(Vec<Fail>),
+    /// The expression itself failed (a missing field without `has()`, a type error).
+    Error(String),
+    Pending,
+}
+
+enum Flow {
+    Concluded(Box<ConclusionRecord>),
+    NeedsInput(Box<Question>),
+    Inconclusive,
+    Pending,
+}
+
+struct Walker<'a> {
+    catalog: &'a Catalog,
+    env: &'a Environment,
+    facts: &'a dyn FactLookup,
+    answers: &'a BTreeMap<String, String>,
+    path: Vec<StepRecord>,
+    missing: Vec<Missing>,
+    uses: Vec<FactUse>,
+    pending: BTreeSet<FactQuery>,
+}
+
+impl<'a> Walker<'a> {
+    fn new(catalog: &'a Catalog, env: &'a Environment, facts: &'a dyn FactLookup, answers: &'a BTreeMap<String, String>) -> Self {
+        Walker { catalog, env, facts, answers, path: Vec::new(), missing: Vec::new(), uses: Vec::new(), pending: BTreeSet::new() }
+    }
+
+    fn walk_scope(&mut self, scope: &mut Scope, chain: &mut Vec<(String, Option<String>)>) -> Flow {
+        let rb = scope.rb;
+        // Required targets must exist before any step means anything.
+        if !rb.target.optional || matches!(scope.target, TargetSource::Ref(Some(_))) {
+            match self.resolve(scope, "target") {
+                Res::Pending => return Flow::Pending,
+                Res::Failed(fails) => {
+                    self.note_missing(&fails);
+                    return Flow::Inconclusive;
+                }
+                Res::Ok(Value::Null) => {
+                    let what = match &scope.target {
+                        TargetSource::Ref(Some(r)) => format!("{} {r} does not exist", rb.target.kind_name()),
+                        _ => format!("no {} target was given", rb.target.kind_name()),
+                    };
+                    self.missing.push(Missing {
+                        fact: "target".into(),
+                        query: String::new(),
+                        reason: what,
+                        hint: format!("name an existing target: --target {}", rb.target.ref_form()),
+                    });
+                    return Flow::Inconclusive;
+                }
+                Res::Ok(_) => {}
+            }
+        }
+        let mut current = rb.start().to_string();
+        // Validation guarantees a tree; the bound only protects against a bug.
+        for _ in 0..=rb.steps.len() {
+            if let Some(c) = rb.conclusions.get(&current) {
+                return match self.conclude(scope, c) {
+                    Some(rec) => Flow::Concluded(Box::new(rec)),
+                    None => Flow::Pending,
+                };
+            }
+            let Some(step) = rb.steps.get(&current) else { return Flow::Inconclusive };
+            let Some(title) = self.render(scope, &step.title) else { return Flow::Pending };
+            let read = step_facts(rb, step);
+            let record = |outcome: Outcome, reason: String, next: Option<&str>, path: &mut Vec<StepRecord>| {
+                path.push(StepRecord {
+                    runbook: rb.id.clone(),
+                    step: step.id.clone(),
+                    title: title.clone(),
+                    kind: step.kind_name().into(),
+                    outcome,
+                    reason,
+                    next: next.map(str::to_string),
+                    facts: read.clone(),
+                });
+            };
+            match &step.kind {
+                StepKind::Check { expr, then_, else_, because_then, because_else } => match self.eval(scope, expr) {
+                    Eval::Pending => return Flow::Pending,
+                    Eval::Value(Value::Bool(b)) => {
+                        let (next, because, outcome) = if b { (then_, because_then, Outcome::True) } else { (else_, because_else, Outcome::False) };
+                        let reason = match because {
+                            Some(t) => match self.render(scope, t) {
+                                Some(r) => r,
+                                None => return Flow::Pending,
+                            },
+                            None => format!("`{}` is {b}", one_line(&expr.source)),
+                        };
+                        record(outcome, reason, Some(next), &mut self.path);
+                        current = next.clone();
+                    }
+                    other => {
+                        let fails = self.as_unknown(other, expr);
+                        let reason = unknown_reason(&fails);
+                        self.note_missing(&fails);
+                        record(Outcome::Unknown, reason, step.unknown.as_deref(), &mut self.path);
+                        match &step.unknown {
+                            Some(u) => current = u.clone(),
+                            None => return Flow::Inconclusive,
+                        }
+                    }
+                },
+                StepKind::Switch { cases, default } => {
+                    let mut decided: Option<(Outcome, String, String)> = None;
+                    for (i, case) in cases.iter().enumerate() {
+                        match self.eval(scope, &case.when) {
+                            Eval::Pending => return Flow::Pending,
+                            Eval::Value(Value::Bool(false)) => continue,
+                            Eval::Value(Value::Bool(true)) => {
+                                let reason = match &case.because {
+                                    Some(t) => match self.render(scope, t) {
+                                        Some(r) => r,
+                                        None => return Flow::Pending,
+                                    },
+                                    None => format!("case {}: `{}`", i + 1, one_line(&case.when.source)),
+                                };
+                                decided = Some((Outcome::Matched, reason, case.goto.clone()));
+                                break;
+                            }
+                            other => {
+                                // First match wins, so an undecidable case blocks the ones after it.
+                                let fails = self.as_unknown(other, &case.when);
+                                let reason = unknown_reason(&fails);
+                                self.note_missing(&fails);
+                                record(Outcome::Unknown, reason, step.unknown.as_deref(), &mut self.path);
+                                match &step.unknown {
+                                    Some(u) => {
+                                        decided = Some((Outcome::Unknown, String::new(), u.clone()));
+                                        break;
+                                    }
+                                    None => return Flow::Inconclusive,
+                                }
+                            }
+                        }
+                    }
+                    match decided {
+                        Some((Outcome::Unknown, _, next)) => current = next,
+                        Some((outcome, reason, next)) => {
+                            record(outcome, reason, Some(&next), &mut self.path);
+                            current = next;
+                        }
+                        None => {
+                            record(Outcome::Default, "no case matched".into(), Some(default), &mut self.path);
+                            current = default.clone();
+                        }
+                    }
+                }
+                StepKind::Ask { question, command, look_for, choices } => {
+                    let given = self.answers.get(&format!("{}/{}", rb.id, step.id)).or_else(|| self.answers.get(&step.id));
+                    if let Some(choice) = given.and_then(|g| choices.iter().find(|c| &c.id == g)) {
+                        record(Outcome::Answered, format!("answered: {}", choice.label), Some(&choice.goto), &mut self.path);
+                        current = choice.goto.clone();
+                        continue;
+                    }
+                    let (Some(prompt), Some(command), Some(look_for)) = (
+                        self.render(scope, question),
+                        opt(command.as_ref().map(|c| self.render(scope, c))),
+                        opt(look_for.as_ref().map(|c| self.render(scope, c))),
+                    ) else {
+                        return Flow::Pending;
+                    };
+                    record(Outcome::AwaitingAnswer, "only a human can check this".into(), None, &mut self.path);
+                    return Flow::NeedsInput(Box::new(Question {
+                        runbook: rb.id.clone(),
+                        step: step.id.clone(),
+                        prompt,
+                        command,
+                        look_for,
+                        choices: choices.iter().map(|c| ChoiceRecord { id: c.id.clone(), label: c.label.clone() }).collect(),
+                        rejected_answer: given.cloned(),
+                    }));
+                }
+                StepKind::Handover { runbook, target } => {
+                    let target_ref = match target {
+                        Some(t) => match self.render(scope, t) {
+                            Some(r) => Some(r),
+                            None => return Flow::Pending,
+                        },
+                        None => None,
+                    };
+                    let Some(next) = self.catalog.get(runbook) else { return Flow::Inconclusive };
+                    let key = (runbook.clone(), target_ref.clone());
+                    if chain.contains(&key) {
+                        let reason = format!("hand-over to {runbook} {} would repeat an earlier runbook in this walk", target_ref.as_deref().unwrap_or(""));
+                        record(Outcome::Unknown, reason.clone(), None, &mut self.path);
+                        self.missing.push(Missing { fact: "handover".into(), query: String::new(), reason, hint: "the runbooks hand over to each other in a circle; fix one of them".into() });
+                        return Flow::Inconclusive;
+                    }
+                    record(Outcome::Handover, format!("continues in {runbook} {}", target_ref.as_deref().unwrap_or("")).trim_end().to_string(), Some(runbook), &mut self.path);
+                    chain.push(key);
+                    let mut sub = Scope::new(next, TargetSource::Ref(target_ref));
+                    return self.walk_scope(&mut sub, chain);
+                }
+            }
+        }
+        Flow::Inconclusive
+    }
+
+    fn conclude(&mut self, scope: &mut Scope, c: &Conclusion) -> Option<ConclusionRecord> {
+        let title = self.render(scope, &c.title)?;
+        let summary = self.render(scope, &c.summary)?;
+        let mut evidence = Vec::new();
+        for (label, expr) in &c.evidence {
+            let quotes = match self.eval(scope, expr) {
+                Eval::Pending => return None,
+                Eval::Value(Value::List(items)) => items.iter().map(render).filter(|s| !s.is_empty()).collect(),
+                Eval::Value(Value::Null) => Vec::new(),
+                Eval::Value(v) => Some(render(&v)).filter(|s| !s.is_empty()).into_iter().collect(),
+                other => vec![format!("unknown: {}", unknown_reason(&self.as_unknown(other, expr)))],
+            };
+            if !quotes.is_empty() {
+                evidence.push(EvidenceRecord { label: label.clone(), quotes });
+            }
+        }
+        let mut remediation = Vec::new();
+        for r in &c.remediation {
+            remediation.push(self.render(scope, r)?);
+        }
+        let mut commands = Vec::new();
+        for cmd in &c.commands {
+            commands.push(CommandRecord { run: self.render(scope, &cmd.run)?, description: cmd.description.clone(), changes: cmd.changes });
+        }
+        let follow_up = match &c.follow_up {
+            Some((runbook, target)) if self.catalog.get(runbook).is_some() => Some(FollowUp {
+                runbook: runbook.clone(),
+                target: match target {
+                    Some(t) => Some(self.render(scope, t)?),
+                    None => None,
+                },
+            }),
+            _ => None,
+        };
+        Some(ConclusionRecord {
+            code: c.code.clone(),
+            severity: c.severity.as_str().into(),
+            title,
+            summary,
+            remediation,
+            evidence,
+            commands,
+            references: c.references.clone(),
+            runbook: scope.rb.id.clone(),
+            follow_up,
+        })
+    }
+
+    fn as_unknown(&self, e: Eval, expr: &Expression) -> Vec<Fail> {
+        match e {
+            Eval::Unknown(fails) => fails,
+            Eval::Error(msg) => vec![Fail {
+                fact: "(expression)".into(),
+                query: one_line(&expr.source),
+                error: FactError::unavailable(format!("could not evaluate: {msg}"), "the data has an unexpected shape for this runbook; check the facts it read"),
+            }],
+            Eval::Value(v) => vec![Fail {
+                fact: "(expression)".into(),
+                query: one_line(&expr.source),
+                error: FactError::unavailable(format!("expected true or false, got {}", render(&v)), "fix the runbook: a check must give a boolean"),
+            }],
+            Eval::Pending => Vec::new(),
+        }
+    }
+
+    fn note_missing(&mut self, fails: &[Fail]) {
+        for f in fails {
+            let m = Missing { fact: f.fact.clone(), query: f.query.clone(), reason: f.error.to_string(), hint: f.error.hint().to_string() };
+            if !self.missing.contains(&m) {
+                self.missing.push(m);
+            }
+        }
+    }
+
+    /// Renders a template; `None` while a fact it needs is still being fetched.
+    fn render(&mut self, scope: &mut Scope, t: &Template) -> Option<String> {
+        let mut out = String::new();
+        for part in &t.parts {
+            match part {
+                TemplatePart::Text(s) => out.push_str(s),
+                TemplatePart::Expr(e) => match self.eval(scope, e) {
+                    Eval::Pending => return None,
+                    Eval::Value(v) => out.push_str(&render(&v)),
+                    other => {
+                        let fails = self.as_unknown(other, e);
+                        out.push_str(&format!("unknown ({})", unknown_reason(&fails)));
+                    }
+                },
+            }
+        }
+        Some(out)
+    }
+
+    fn eval(&mut self, scope: &mut Scope, e: &Expression) -> Eval {
+        self.eval_with(scope, e, &[])
+    }
+
+    fn eval_with(&mut self, scope: &mut Scope, e: &Expression, extra: &[(&str, &Value)]) -> Eval {
+        let mut bound = Vec::new();
+        let mut failed: Vec<Fail> = Vec::new();
+        let mut pending = false;
+        for name in &e.free_variables {
+            if extra.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            match self.resolve(scope, name) {
+                Res::Ok(v) => bound.push((name.clone(), v)),
+                Res::Failed(f) => failed.extend(f),
+                Res::Pending => pending = true,
+            }
+        }
+        if pending {
+            return Eval::Pending;
+        }
+        let mut ctx = self.env.root().new_inner_scope();
+        for (name, v) in bound {
+            ctx.add_variable_from_value(name, v);
+        }
+        for (name, v) in extra {
+            ctx.add_variable_from_value(*name, (*v).clone());
+        }
+        match e.eval(&ctx) {
+            Ok(v) => Eval::Value(v),
+            Err(ExecutionError::UndeclaredReference(_)) if !failed.is_empty() => Eval::Unknown(failed),
+            Err(err) => Eval::Error(err.to_string()),
+        }
+    }
+
+    fn resolve(&mut self, scope: &mut Scope, name: &str) -> Res {
+        if let Some(r) = scope.values.get(name) {
+            return r.clone();
+        }
+        let res = if name == "target" {
+            self.resolve_target(scope)
+        } else {
+            match scope.rb.facts.get(name) {
+                Some(fact) => self.resolve_fact(scope, name, fact),
+                // Validation rejects unknown names; an unbound one simply fails to evaluate.
+                None => Res::Failed(Vec::new()),
+            }
+        };
+        if !matches!(res, Res::Pending) {
+            scope.values.insert(name.to_string(), res.clone());
+        }
+        res
+    }
+
+    fn resolve_target(&mut self, scope: &mut Scope) -> Res {
+        let rb = scope.rb;
+        let reference = match &scope.target {
+            TargetSource::Value(v) => return Res::Ok(json_to_cel(v)),
+            TargetSource::Ref(None) => return Res::Ok(Value::Null),
+            TargetSource::Ref(Some(r)) => r.clone(),
+        };
+        let query = match &rb.target.kind {
+            TargetKind::Cluster => return Res::Ok(Value::Null),
+            TargetKind::EksNodegroup => FactQuery::Eks(EksQuery::DescribeNodegroup { name: reference.clone() }),
+            TargetKind::Kubernetes { resource, namespaced } => {
+                let (namespace, name) = match (namespaced, reference.split_once('/')) {
+                    (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
+                    (true, None) => (Some("default".to_string()), reference.clone()),
+                    (false, _) => (None, reference.clone()),
+                };
+                FactQuery::Get { resource: resource.clone(), namespace, name }
+            }
+        };
+        match self.lookup(&query) {
+            None => Res::Pending,
+            Some(Err(error)) => Res::Failed(vec![Fail { fact: "target".into(), query: query.to_string(), error }]),
+            Some(Ok(json)) => {
+                let json = if let FactQuery::Eks(q) = &query { eks_inner(q, &json) } else { (*json).clone() };
+                Res::Ok(json_to_cel(&json))
+            }
+        }
+    }
+
+    fn lookup(&mut self, q: &FactQuery) -> Option<FactResult> {
+        let found = self.facts.lookup(q);
+        if found.is_none() {
+            self.pending.insert(q.clone());
+        }
+        found
+    }
+
+    fn resolve_fact(&mut self, scope: &mut Scope, name: &str, fact: &Fact) -> Res {
+        // Inputs first: a fact whose inputs are unknown is unknown too.
+        let mut failed = Vec::new();
+        let mut pending = false;
+        for input in fact.inputs() {
+            if input == name {
+                continue;
+            }
+            match self.resolve(scope, &input) {
+                Res::Failed(f) => failed.extend(f),
+                Res::Pending => pending = true,
+                Res::Ok(_) => {}
+            }
+        }
+        if pending {
+            return Res::Pending;
+        }
+        if !failed.is_empty() {
+            return Res::Failed(failed);
+        }
+        let queries = match self.queries_for(scope, name, fact) {
+            Ok(q) => q,
+            Err(res) => return res,
+        };
+        let mut answers: Vec<(FactQuery, Arc<Json>)> = Vec::new();
+        let mut errors: Vec<(FactQuery, FactError)> = Vec::new();
+        let mut waiting = false;
+        for q in &queries.list {
+            match self.lookup(q) {
+                None => waiting = true,
+                Some(Ok(a)) => answers.push((q.clone(), a)),
+                Some(Err(e)) => errors.push((q.clone(), e)),
+            }
+        }
+        if waiting {
+            return Res::Pending;
+        }
+        self.uses.retain(|u| !(u.runbook == scope.rb.id && u.name == name));
+        self.uses.push(FactUse {
+            runbook: scope.rb.id.clone(),
+            name: name.to_string(),
+            description: fact.description.clone(),
+            commands: queries.list.iter().map(ToString::to_string).collect(),
+            queries: queries.list.clone(),
+            errors: errors.iter().map(|(_, e)| e.clone()).collect(),
+        });
+        // Several queries (events of many pods, logs of many containers) still make a
+        // fact when some answered; only all failing makes it unknown.
+        if !errors.is_empty() && answers.is_empty() && !queries.list.is_empty() {
+            return Res::Failed(errors.into_iter().map(|(q, error)| Fail { fact: name.to_string(), query: q.to_string(), error }).collect());
+        }
+        let json = match queries.shape {
+            Shape::Computed(v) => v,
+            Shape::Single => answers.first().map(|(q, a)| match q {
+                FactQuery::Eks(eq) => eks_inner(eq, a),
+                FactQuery::LogEvents(_) => Json::Array(shape::log_events(a.as_array().map_or(&[][..], Vec::as_slice))),
+                _ => (**a).clone(),
+            }).unwrap_or(Json::Null),
+            Shape::Events => {
+                let raw: Vec<Json> = answers.iter().flat_map(|(_, a)| a.as_array().cloned().unwrap_or_default()).collect();
+                Json::Array(shape::normalize_events(&raw))
+            }
+            Shape::Logs => Json::Array(
+                answers
+                    .iter()
+                    .flat_map(|(q, a)| match q {
+                        FactQuery::Logs { namespace, pod, container, previous, .. } => shape::log_lines(namespace, pod, container, *previous, a.as_str().unwrap_or_default()),
+                        _ => Vec::new(),
+                    })
+                    .collect(),
+            ),
+        };
+        let mut value = json_to_cel(&json);
+        if let (Some(filter), Value::List(items)) = (&fact.filter, &value) {
+            let mut kept = Vec::new();
+            for item in items.iter() {
+                match self.eval_with(scope, filter, &[("item", item)]) {
+                    Eval::Value(Value::Bool(true)) => kept.push(item.clone()),
+                    Eval::Pending => return Res::Pending,
+                    // An item the filter cannot read (a missing field) is not a match.
+                    _ => {}
+                }
+            }
+            value = Value::List(Arc::new(kept));
+        }
+        Res::Ok(value)
+    }
+
+    /// The queries a fact needs, with its inputs already resolved.
+    fn queries_for(&mut self, scope: &mut Scope, name: &str, fact: &Fact) -> Result<Queries, Res> {
+        let fail = |reason: String| {
+            Res::Failed(vec![Fail {
+                fact: name.to_string(),
+                query: String::new(),
+                error: FactError::unavailable(reason, "the target lacks a field this fact needs; the runbook should guard it with has()"),
+            }])
+        };
+        let text = |w: &mut Self, scope: &mut Scope, t: &Template| -> Result<String, Res> {
+            let mut out = String::new();
+            for part in &t.parts {
+                match part {
+                    TemplatePart::Text(s) => out.push_str(s),
+                    TemplatePart::Expr(e) => match w.eval(scope, e) {
+                        Eval::Value(v) => out.push_str(&render_param(&v)),
+                        Eval::Pending => return Err(Res::Pending),
+                        Eval::Unknown(f) => return Err(Res::Failed(f)),
+                        Eval::Error(msg) => return Err(fail(format!("cannot form the query for `{name}`: {msg}"))),
+                    },
+                }
+            }
+            Ok(out)
+        };
+        let opt_text = |w: &mut Self, scope: &mut Scope, t: &Option<Template>| -> Result<Option<String>, Res> {
+            match t {
+                Some(t) => text(w, scope, t).map(Some),
+                None => Ok(None),
+            }
+        };
+        let single = |q: FactQuery| Queries { list: vec![q], shape: Shape::Single };
+        Ok(match &fact.source {
+            FactSource::Get { resource, namespace, name: n } => {
+                let ns = opt_text(self, scope, namespace)?;
+                let object = text(self, scope, n)?;
+                if object.is_empty() {
+                    // No object has an empty name: nothing to ask.
+                    Queries { list: Vec::new(), shape: Shape::Computed(Json::Null) }
+                } else {
+                    single(FactQuery::Get { resource: resource.clone(), namespace: ns.filter(|s| !s.is_empty()), name: object })
+                }
+            }
+            FactSource::List { resource, namespace, label_selector, field_selector } => single(FactQuery::List {
+                resource: resource.clone(),
+                namespace: opt_text(self, scope, namespace)?.filter(|s| !s.is_empty()),
+                label_selector: opt_text(self, scope, label_selector)?.filter(|s| !s.is_empty()),
+                field_selector: opt_text(self, scope, field_selector)?.filter(|s| !s.is_empty()),
+            }),
+            FactSource::Events(of) => {
+                let objects = self.objects_of(scope, name, of)?;
+                let list = objects
+                    .iter()
+                    .filter_map(|o| {
+                        Some(FactQuery::Events {
+                            object: ObjectRef {
+                                kind: o.get("kind")?.as_str()?.to_string(),
+                                namespace: o.pointer("/metadata/namespace").and_then(Json::as_str).map(str::to_string),
+                                name: o.pointer("/metadata/name")?.as_str()?.to_string(),
+                                uid: o.pointer("/metadata/uid").and_then(Json::as_str).map(str::to_string),
+                            },
+                        })
+                    })
+                    .collect();
+                Queries { list, shape: Shape::Events }
+            }
+            FactSource::Logs { of, container, previous, tail_lines } => {
+                let pods = self.objects_of(scope, name, of)?;
+                let wanted = opt_text(self, scope, container)?;
+                let mut list = Vec::new();
+                for pod in &pods {
+                    let (Some(ns), Some(pod_name)) = (pod.pointer("/metadata/namespace").and_then(Json::as_str), pod.pointer("/metadata/name").and_then(Json::as_str)) else { continue };
+                    let containers: Vec<String> = match &wanted {
+                        Some(c) => vec![c.clone()],
+                        None => pod.pointer("/spec/containers").and_then(Json::as_array).into_iter().flatten().filter_map(|c| c.get("name")?.as_str().map(str::to_string)).collect(),
+                    };
+                    for c in containers {
+                        list.push(FactQuery::Logs { namespace: ns.to_string(), pod: pod_name.to_string(), container: c, previous: *previous, tail_lines: *tail_lines });
+                    }
+                }
+                Queries { list, shape: Shape::Logs }
+            }
+            FactSource::Eks { call, name: n, principal_arn } => {
+                let n = opt_text(self, scope, n)?.unwrap_or_default();
+                let arn = opt_text(self, scope, principal_arn)?.unwrap_or_default();
+                single(FactQuery::Eks(match call {
+                    EksCall::DescribeCluster => EksQuery::DescribeCluster,
+                    EksCall::ListNodegroups => EksQuery::ListNodegroups,
+                    EksCall::DescribeNodegroup => EksQuery::DescribeNodegroup { name: n },
+                    EksCall::ListAddons => EksQuery::ListAddons,
+                    EksCall::DescribeAddon => EksQuery::DescribeAddon { name: n },
+                    EksCall::ListAccessEntries => EksQuery::ListAccessEntries,
+                    EksCall::DescribeAccessEntry => EksQuery::DescribeAccessEntry { principal_arn: arn },
+                    EksCall::ListPodIdentityAssociations => EksQuery::ListPodIdentityAssociations,
+                }))
+            }
+            FactSource::Cloudwatch { log_group, stream_prefix, contains, since, limit } => single(FactQuery::LogEvents(LogEventsQuery {
+                log_group: text(self, scope, log_group)?,
+                stream_prefix: opt_text(self, scope, stream_prefix)?,
+                contains: opt_text(self, scope, contains)?,
+                start_ms: since.map(|d| (self.env.now() - d).timestamp_millis()),
+                limit: *limit,
+            })),
+            FactSource::Value(e) => match self.eval(scope, e) {
+                Eval::Value(v) => Queries { list: Vec::new(), shape: Shape::Computed(cel_to_json(&v)) },
+                Eval::Pending => return Err(Res::Pending),
+                Eval::Unknown(f) => return Err(Res::Failed(f)),
+                Eval::Error(msg) => return Err(fail(format!("cannot compute `{name}`: {msg}"))),
+            },
+        })
+    }
+
+    /// An expression that names an object or a list of objects, as JSON objects.
+    fn objects_of(&mut self, scope: &mut Scope, name: &str, e: &Expression) -> Result<Vec<Json>, Res> {
+        match self.eval(scope, e) {
+            Eval::Value(Value::List(items)) => Ok(items.iter().map(cel_to_json).collect()),
+            Eval::Value(Value::Null) => Ok(Vec::new()),
+            Eval::Value(v) => Ok(vec![cel_to_json(&v)]),
+            Eval::Pending => Err(Res::Pending),
+            Eval::Unknown(f) => Err(Res::Failed(f)),
+            Eval::Error(msg) => Err(Res::Failed(vec![Fail {
+                fact: name.to_string(),
+                query: String::new(),
+                error: FactError::unavailable(format!("cannot tell which objects `{name}` is about: {msg}"), "check the runbook's `of:` expression"),
+            }])),
+        }
+    }
+}
+
+fn opt(v: Option<Option<String>>) -> Option<Option<String>> {
+    match v {
+        None => Some(None),
+        Some(None) => None,
+        Some(Some(s)) => Some(Some(s)),
+    }
+}
+
+struct Queries {
+    list: Vec<FactQuery>,
+    shape: Shape,
+}
+
+enum Shape {
+    Single,
+    Events,
+    Logs,
+    Computed(Json),
+}
+
+/// The part of an EKS CLI response a runbook reads: the described object, or the list.
+fn eks_inner(q: &EksQuery, response: &Json) -> Json {
+    let key = match q {
+        EksQuery::DescribeCluster => "cluster",
+        EksQuery::ListNodegroups => "nodegroups",
+        EksQuery::DescribeNodegroup { .. } => "nodegroup",
+        EksQuery::ListAddons => "addons",
+        EksQuery::DescribeAddon { .. } => "addon",
+        EksQuery::ListAccessEntries => "accessEntries",
+        EksQuery::DescribeAccessEntry { .. } => "accessEntry",
+        EksQuery::ListPodIdentityAssociations => "associations",
+    };
+    response.get(key).cloned().unwrap_or(Json::Null)
+}
+
+/// Query parameters are plain text: a null becomes empty, not "none".
+fn render_param(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        other => render(other),
+    }
+}
+
+fn step_facts(rb: &Runbook, step: &Step) -> Vec<String> {
+    let vars: BTreeSet<String> = match &step.kind {
+        StepKind::Check { expr, .. } => expr.free_variables.clone(),
+        StepKind::Switch { cases, .. } => cases.iter().flat_map(|c| c.when.free_variables.iter().cloned()).collect(),
+        StepKind::Ask { question, command, .. } => {
+            let mut v = question.free_variables();
+            if let Some(c) = command {
+                v.extend(c.free_variables());
+            }
+            v
+        }
+        StepKind::Handover { target, .. } => target.as_ref().map(Template::free_variables).unwrap_or_default(),
+    };
+    vars.into_iter().filter(|v| rb.facts.contains_key(v) || v == "target").collect()
+}
+
+fn unknown_reason(fails: &[Fail]) -> String {
+    if fails.is_empty() {
+        return "unknown".into();
+    }
+    let parts: Vec<String> = fails.iter().map(|f| format!("{}: {}", f.fact, f.error)).collect();
+    format!("unknown: {}", parts.join("; "))
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl Severity {
+    /// Exit code of DESIGN.md for a finding of this severity.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Severity::Critical => 3,
+            Severity::Warning => 4,
+            Severity::Info => 0,
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Runbooks: the file format, loading and validation, the CEL environment, the engine.
+
+pub mod catalog;
+pub mod cel;
+pub mod compile;
+pub mod engine;
+pub mod format;
+pub mod model;
+pub mod record;
+pub mod validate;
+
+pub use catalog::Catalog;
+pub use model::Runbook;
+
+use std::fmt;
+
+/// A runbook that cannot be loaded: where, what, and a one-line fix.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunbookError {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+    pub hint: String,
+}
+
+impl RunbookError {
+    pub fn new(file: &str, line: usize, column: usize, message: impl Into<String>, hint: impl Into<String>) -> Self {
+        RunbookError {
+            file: file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            hint: hint.into(),
+        }
+    }
+}
+
+impl fmt::Display for RunbookError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {} (fix: {})", self.file, self.line, self.column, self.message, self.hint)
+    }
+}

@@ -1,0 +1,309 @@
+//! Runbooks as the engine uses them: compiled, validated, references resolved.
+
+use super::cel::Expression;
+use super::format::{EksCall, Severity, SymptomScope};
+use crate::facts::GroupKind;
+use indexmap::IndexMap;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Runbook {
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub target: Target,
+    pub symptom: Option<Symptom>,
+    pub facts: IndexMap<String, Fact>,
+    /// In file order; the first is where every walk starts.
+    pub steps: IndexMap<String, Step>,
+    pub conclusions: IndexMap<String, Conclusion>,
+    pub origin: Origin,
+}
+
+impl Runbook {
+    pub fn start(&self) -> &str {
+        self.steps.keys().next().map(String::as_str).unwrap_or_default()
+    }
+
+    /// Every finding code this runbook can conclude, in table order.
+    pub fn codes(&self) -> Vec<&str> {
+        let mut seen = BTreeSet::new();
+        self.conclusions
+            .values()
+            .map(|c| c.code.as_str())
+            .filter(|c| seen.insert(*c))
+            .collect()
+    }
+}
+
+/// Where a runbook came from: shown in errors and `runbooks list`, recorded in bundles.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    /// A path, or `builtin:NAME.yaml`.
+    pub path: String,
+    pub builtin: bool,
+    pub text: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TargetKind {
+    Cluster,
+    EksNodegroup,
+    Kubernetes { resource: GroupKind, namespaced: bool },
+}
+
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub optional: bool,
+}
+
+impl Target {
+    /// How a user names one: `NAMESPACE/NAME`, `NAME`, or nothing.
+    pub fn ref_form(&self) -> &'static str {
+        match &self.kind {
+            TargetKind::Cluster => "none",
+            TargetKind::EksNodegroup => "NODEGROUP",
+            TargetKind::Kubernetes { namespaced: true, .. } => "NAMESPACE/NAME",
+            TargetKind::Kubernetes { namespaced: false, .. } => "NAME",
+        }
+    }
+
+    pub fn kind_name(&self) -> String {
+        match &self.kind {
+            TargetKind::Cluster => "cluster".into(),
+            TargetKind::EksNodegroup => "EKS node group".into(),
+            TargetKind::Kubernetes { resource, .. } => resource.kind.clone(),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Symptom {
+    pub when: Expression,
+    pub severity: Severity,
+    pub reason: Template,
+    pub since: Option<Expression>,
+    pub group_by: Option<Expression>,
+    pub scope: SymptomScope,
+}
+
+#[derive(Debug)]
+pub struct Fact {
+    pub description: Option<String>,
+    pub source: FactSource,
+    pub filter: Option<Expression>,
+}
+
+#[derive(Debug)]
+pub enum FactSource {
+    Get {
+        resource: GroupKind,
+        namespace: Option<Template>,
+        name: Template,
+    },
+    List {
+        resource: GroupKind,
+        namespace: Option<Template>,
+        label_selector: Option<Template>,
+        field_selector: Option<Template>,
+    },
+    Events(Expression),
+    Logs {
+        of: Expression,
+        container: Option<Template>,
+        previous: bool,
+        tail_lines: Option<u32>,
+    },
+    Eks {
+        call: EksCall,
+        name: Option<Template>,
+        principal_arn: Option<Template>,
+    },
+    Cloudwatch {
+        log_group: Template,
+        stream_prefix: Option<Template>,
+        contains: Option<Template>,
+        since: Option<chrono::Duration>,
+        limit: Option<u32>,
+    },
+    Value(Expression),
+}
+
+impl Fact {
+    /// Names this fact's parameters read (facts or `target`).
+    pub fn inputs(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut add = |e: &Expression| out.extend(e.free_variables.iter().cloned());
+        let add_t = |t: &Option<Template>, add: &mut dyn FnMut(&Expression)| {
+            if let Some(t) = t {
+                t.expressions().for_each(&mut *add);
+            }
+        };
+        match &self.source {
+            FactSource::Get { namespace, name, .. } => {
+                add_t(namespace, &mut add);
+                name.expressions().for_each(&mut add);
+            }
+            FactSource::List {
+                namespace,
+                label_selector,
+                field_selector,
+                ..
+            } => {
+                add_t(namespace, &mut add);
+                add_t(label_selector, &mut add);
+                add_t(field_selector, &mut add);
+            }
+            FactSource::Events(e) | FactSource::Value(e) => add(e),
+            FactSource::Logs { of, container, .. } => {
+                add(of);
+                add_t(container, &mut add);
+            }
+            FactSource::Eks { name, principal_arn, .. } => {
+                add_t(name, &mut add);
+                add_t(principal_arn, &mut add);
+            }
+            FactSource::Cloudwatch {
+                log_group,
+                stream_prefix,
+                contains,
+                ..
+            } => {
+                log_group.expressions().for_each(&mut add);
+                add_t(stream_prefix, &mut add);
+                add_t(contains, &mut add);
+            }
+        }
+        if let Some(f) = &self.filter {
+            out.extend(f.free_variables.iter().filter(|v| *v != "item").cloned());
+        }
+        out
+    }
+
+    pub fn is_aws(&self) -> bool {
+        matches!(self.source, FactSource::Eks { .. } | FactSource::Cloudwatch { .. })
+    }
+}
+
+/// Text with `${cel}` parts.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone)]
+pub enum TemplatePart {
+    Text(String),
+    Expr(Expression),
+}
+
+impl Template {
+    pub fn expressions(&self) -> impl Iterator<Item = &Expression> {
+        self.parts.iter().filter_map(|p| match p {
+            TemplatePart::Expr(e) => Some(e),
+            TemplatePart::Text(_) => None,
+        })
+    }
+
+    pub fn free_variables(&self) -> BTreeSet<String> {
+        self.expressions().flat_map(|e| e.free_variables.iter().cloned()).collect()
+    }
+}
+
+#[derive(Debug)]
+pub struct Step {
+    pub id: String,
+    pub title: Template,
+    pub kind: StepKind,
+    pub unknown: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum StepKind {
+    Check {
+        expr: Expression,
+        then_: String,
+        else_: String,
+        because_then: Option<Template>,
+        because_else: Option<Template>,
+    },
+    Switch {
+        cases: Vec<Case>,
+        default: String,
+    },
+    Ask {
+        question: Template,
+        command: Option<Template>,
+        look_for: Option<Template>,
+        choices: Vec<Choice>,
+    },
+    Handover {
+        runbook: String,
+        target: Option<Template>,
+    },
+}
+
+impl Step {
+    /// Where the step can lead (unknown route included).
+    pub fn exits(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = match &self.kind {
+            StepKind::Check { then_, else_, .. } => vec![then_, else_],
+            StepKind::Switch { cases, default } => {
+                cases.iter().map(|c| c.goto.as_str()).chain([default.as_str()]).collect()
+            }
+            StepKind::Ask { choices, .. } => choices.iter().map(|c| c.goto.as_str()).collect(),
+            StepKind::Handover { .. } => Vec::new(),
+        };
+        if let Some(u) = &self.unknown {
+            out.push(u);
+        }
+        out
+    }
+
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            StepKind::Check { .. } => "check",
+            StepKind::Switch { .. } => "switch",
+            StepKind::Ask { .. } => "ask",
+            StepKind::Handover { .. } => "handover",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Case {
+    pub when: Expression,
+    pub goto: String,
+    pub because: Option<Template>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub id: String,
+    pub label: String,
+    pub goto: String,
+}
+
+#[derive(Debug)]
+pub struct Conclusion {
+    pub id: String,
+    pub code: String,
+    pub severity: Severity,
+    pub title: Template,
+    pub summary: Template,
+    pub evidence: Vec<(String, Expression)>,
+    pub remediation: Vec<Template>,
+    pub commands: Vec<Command>,
+    pub references: Vec<String>,
+    pub follow_up: Option<(String, Option<Template>)>,
+}
+
+#[derive(Debug)]
+pub struct Command {
+    pub run: Template,
+    pub description: Option<String>,
+    pub changes: bool,
+}
