@@ -1,6 +1,13 @@
 //! ktriage: runbook decision trees over live or captured Kubernetes and EKS state.
 
+pub mod cli;
+pub mod commands;
+pub mod drive;
+pub mod evidence;
 pub mod facts;
 pub mod kinds;
+pub mod logging;
 pub mod runbook;
 pub mod source;
+pub mod text;
+pub mod triage;

@@ -1,1 +1,26 @@
-fn main() {}
+//! Command-line wiring only; behaviour lives in the library.
+
+use clap::Parser;
+use ktriage::cli::Cli;
+use ktriage::commands::{self, EXIT_FAILURE, Io};
+
+fn main() {
+    // Installed before anything else so a panic still prints a report (and, once the
+    // TUI takes the terminal, restores it first).
+    let _ = color_eyre::install();
+    ktriage::logging::init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(EXIT_FAILURE);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let code = runtime.block_on(commands::execute(cli, &mut Io { out: &mut out, err: &mut err }));
+    drop(out);
+    drop(err);
+    std::process::exit(code);
+}

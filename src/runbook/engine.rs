@@ -14,10 +14,11 @@ use super::record::*;
 use crate::facts::cache::{FactLookup, FactResult};
 use crate::facts::shape;
 use crate::facts::{EksQuery, FactError, FactQuery, LogEventsQuery, ObjectRef};
-use kube_cel::cel::{ExecutionError, Value};
+use kube_cel::cel::Value;
+use kube_cel::cel::context::VariableResolver;
 use serde_json::Value as Json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 pub struct WalkInput<'a> {
     pub catalog: &'a Catalog,
@@ -87,12 +88,11 @@ pub fn symptom(
     let mut walker = Walker::new(catalog, env, facts, &no_answers);
     let mut scope = Scope::new(runbook, TargetSource::Value(target));
     let matched = match walker.eval(&mut scope, &symptom.when) {
-        Eval::Pending => None,
-        Eval::Value(Value::Bool(b)) => Some(Some(b)),
-        _ => Some(None),
+        Eval::Value(Value::Bool(b)) => Some(b),
+        _ => None,
     };
-    let mut result = SymptomResult { matched: matched.flatten(), reason: String::new(), since: None, group: None };
-    if result.matched == Some(true) {
+    let mut result = SymptomResult { matched, reason: String::new(), since: None, group: None };
+    if matched == Some(true) {
         result.reason = walker.render(&mut scope, &symptom.reason).unwrap_or_default();
         if let Some(since) = &symptom.since {
             if let Eval::Value(v) = walker.eval(&mut scope, since) {
@@ -105,7 +105,7 @@ pub fn symptom(
             }
         }
     }
-    if !walker.pending.is_empty() || matched.is_none() {
+    if !walker.pending.is_empty() {
         return Progress::NeedFacts(walker.pending.into_iter().collect());
     }
     Progress::Done(result)
@@ -389,6 +389,7 @@ impl<'a> Walker<'a> {
             _ => None,
         };
         Some(ConclusionRecord {
+            id: c.id.clone(),
             code: c.code.clone(),
             severity: c.severity.as_str().into(),
             title,
@@ -451,35 +452,61 @@ impl<'a> Walker<'a> {
         self.eval_with(scope, e, &[])
     }
 
+    /// Evaluates lazily: only facts the evaluation actually touches are resolved, so a
+    /// short-circuited `&&` fetches nothing for its right side. When a fact must be
+    /// fetched, the expression's other unresolved facts are requested in the same
+    /// round, trading a little laziness for fewer round trips.
     fn eval_with(&mut self, scope: &mut Scope, e: &Expression, extra: &[(&str, &Value)]) -> Eval {
-        let mut bound = Vec::new();
         let mut failed: Vec<Fail> = Vec::new();
-        let mut pending = false;
-        for name in &e.free_variables {
-            if extra.iter().any(|(n, _)| n == name) {
-                continue;
+        let mut failed_names: BTreeSet<String> = BTreeSet::new();
+        // Each pass resolves one more name or returns, so this ends.
+        for _ in 0..=e.free_variables.len() {
+            let unbound: BTreeSet<&str> = e
+                .free_variables
+                .iter()
+                .filter(|n| !matches!(scope.values.get(*n), Some(Res::Ok(_))) && !extra.iter().any(|(x, _)| x == *n))
+                .map(String::as_str)
+                .collect();
+            let spy = Spy { unbound: &unbound, asked: Mutex::new(Vec::new()) };
+            let outcome = {
+                let mut ctx = self.env.root().new_inner_scope();
+                for name in &e.free_variables {
+                    if let Some(Res::Ok(v)) = scope.values.get(name) {
+                        ctx.add_variable_from_value(name.clone(), v.clone());
+                    }
+                }
+                for (name, v) in extra {
+                    ctx.add_variable_from_value(*name, (*v).clone());
+                }
+                ctx.set_variable_resolver(&spy);
+                e.eval(&ctx)
+            };
+            let err = match outcome {
+                Ok(v) => return Eval::Value(v),
+                Err(err) => err,
+            };
+            // The interpreter reports an unbound variable in different ways (undeclared,
+            // missing argument...); the spy says which one it looked for.
+            let asked = spy.asked.into_inner().unwrap_or_else(PoisonError::into_inner);
+            let Some(missing) = asked.into_iter().find(|n| !failed_names.contains(n)) else {
+                return if failed.is_empty() { Eval::Error(err.to_string()) } else { Eval::Unknown(failed) };
+            };
+            match self.resolve(scope, &missing) {
+                Res::Ok(_) => {}
+                Res::Failed(f) => {
+                    failed_names.insert(missing);
+                    failed.extend(f);
+                }
+                Res::Pending => {
+                    let others: Vec<String> = unbound.iter().filter(|v| !scope.values.contains_key(**v)).map(|v| v.to_string()).collect();
+                    for other in others {
+                        self.resolve(scope, &other);
+                    }
+                    return Eval::Pending;
+                }
             }
-            match self.resolve(scope, name) {
-                Res::Ok(v) => bound.push((name.clone(), v)),
-                Res::Failed(f) => failed.extend(f),
-                Res::Pending => pending = true,
-            }
         }
-        if pending {
-            return Eval::Pending;
-        }
-        let mut ctx = self.env.root().new_inner_scope();
-        for (name, v) in bound {
-            ctx.add_variable_from_value(name, v);
-        }
-        for (name, v) in extra {
-            ctx.add_variable_from_value(*name, (*v).clone());
-        }
-        match e.eval(&ctx) {
-            Ok(v) => Eval::Value(v),
-            Err(ExecutionError::UndeclaredReference(_)) if !failed.is_empty() => Eval::Unknown(failed),
-            Err(err) => Eval::Error(err.to_string()),
-        }
+        if failed.is_empty() { Eval::Error("expression did not settle".into()) } else { Eval::Unknown(failed) }
     }
 
     fn resolve(&mut self, scope: &mut Scope, name: &str) -> Res {
@@ -539,25 +566,8 @@ impl<'a> Walker<'a> {
     }
 
     fn resolve_fact(&mut self, scope: &mut Scope, name: &str, fact: &Fact) -> Res {
-        // Inputs first: a fact whose inputs are unknown is unknown too.
-        let mut failed = Vec::new();
-        let mut pending = false;
-        for input in fact.inputs() {
-            if input == name {
-                continue;
-            }
-            match self.resolve(scope, &input) {
-                Res::Failed(f) => failed.extend(f),
-                Res::Pending => pending = true,
-                Res::Ok(_) => {}
-            }
-        }
-        if pending {
-            return Res::Pending;
-        }
-        if !failed.is_empty() {
-            return Res::Failed(failed);
-        }
+        // Parameters are evaluated lazily like any expression: a fact whose inputs are
+        // unknown is unknown too, and one input still being fetched leaves it pending.
         let queries = match self.queries_for(scope, name, fact) {
             Ok(q) => q,
             Err(res) => return res,
@@ -751,6 +761,24 @@ impl<'a> Walker<'a> {
                 error: FactError::unavailable(format!("cannot tell which objects `{name}` is about: {msg}"), "check the runbook's `of:` expression"),
             }])),
         }
+    }
+}
+
+/// Notes which unbound names an evaluation reached for.
+struct Spy<'n> {
+    unbound: &'n BTreeSet<&'n str>,
+    asked: Mutex<Vec<String>>,
+}
+
+impl VariableResolver for Spy<'_> {
+    fn resolve(&self, name: &str) -> Option<Value> {
+        if self.unbound.contains(name) {
+            let mut asked = self.asked.lock().unwrap_or_else(PoisonError::into_inner);
+            if !asked.iter().any(|a| a == name) {
+                asked.push(name.to_string());
+            }
+        }
+        None
     }
 }
 

@@ -40,6 +40,8 @@ pub struct Timing {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ConclusionRecord {
+    /// The conclusion's id in its runbook.
+    pub id: String,
     pub code: String,
     pub severity: String,
     pub title: String,

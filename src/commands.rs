@@ -1,0 +1,392 @@
+//! What each headless command does. Output goes to the given writers so commands are
+//! tested without a process; the exit code is returned, never `exit()`ed here.
+
+use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, SourceArgs, TriageArgs};
+use crate::drive::Round;
+use crate::evidence::report;
+use crate::facts::{FactCache, FactLookup, FactQuery};
+use crate::runbook::catalog::{self, RunbookFile};
+use crate::runbook::cel::Environment;
+use crate::runbook::model::{Runbook, StepKind, TargetKind};
+use crate::runbook::{Catalog, testing};
+use crate::source::Source;
+use crate::source::snapshot::Snapshot;
+use crate::text::sanitize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+
+pub const EXIT_USAGE: i32 = 2;
+pub const EXIT_FAILURE: i32 = 1;
+
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+pub async fn execute(cli: Cli, io: &mut Io<'_>) -> i32 {
+    let catalog = Catalog::load(&cli.runbook_dirs);
+    match cli.command {
+        Command::Run(args) => run(&catalog, args, io).await,
+        Command::Triage(args) => triage(&catalog, args, io).await,
+        Command::Runbooks(cmd) => runbooks(&catalog, &cli.runbook_dirs, cmd, io).await,
+    }
+}
+
+fn report_load_errors(catalog: &Catalog, io: &mut Io<'_>) {
+    for e in &catalog.errors {
+        let _ = writeln!(io.err, "warning: runbook not loaded: {e}");
+    }
+}
+
+fn open_snapshot(args: &SourceArgs, io: &mut Io<'_>) -> Result<Snapshot, i32> {
+    if !args.snapshot.exists() {
+        let _ = writeln!(io.err, "error: snapshot {} does not exist (pass a directory, a .tar.gz, a cluster-info dump or a support bundle)", args.snapshot.display());
+        return Err(EXIT_USAGE);
+    }
+    match Snapshot::open(&args.snapshot) {
+        Ok(s) => {
+            for p in &s.info().problems {
+                let _ = writeln!(io.err, "warning: {}: {}", args.snapshot.display(), sanitize(&p.to_string()));
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
+            Err(EXIT_FAILURE)
+        }
+    }
+}
+
+fn source_flag(args: &SourceArgs) -> String {
+    format!(" --snapshot {}", args.snapshot.display())
+}
+
+async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
+    let Some(runbook) = catalog.get(&args.runbook) else {
+        let own_errors: Vec<_> = catalog.errors.iter().filter(|e| e.file.contains(&format!("{}.y", args.runbook))).collect();
+        if own_errors.is_empty() {
+            let ids = catalog.ids();
+            let _ = writeln!(io.err, "error: no runbook `{}`{}", args.runbook, did_you_mean(&args.runbook, &ids));
+            let _ = writeln!(io.err, "  available: {}", ids.join(", "));
+        } else {
+            let _ = writeln!(io.err, "error: runbook `{}` does not load:", args.runbook);
+            for e in own_errors {
+                let _ = writeln!(io.err, "  {e}");
+            }
+        }
+        return EXIT_USAGE;
+    };
+    report_load_errors(catalog, io);
+    let answers = match parse_answers(catalog, runbook, &args.answers) {
+        Ok(a) => a,
+        Err(msg) => {
+            let _ = writeln!(io.err, "error: {msg}");
+            return EXIT_USAGE;
+        }
+    };
+    if let Err(msg) = check_target_form(runbook, args.target.as_deref()) {
+        let _ = writeln!(io.err, "error: {msg}");
+        return EXIT_USAGE;
+    }
+    let snapshot = match open_snapshot(&args.source, io) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let cache = FactCache::new();
+    let env = Environment::new(snapshot.info().now);
+    let round = Round::new(catalog, &snapshot, &cache, &env);
+    if let Some(target) = &args.target {
+        if let Err(msg) = target_exists(&round, runbook, target).await {
+            let _ = writeln!(io.err, "error: {msg}");
+            return EXIT_USAGE;
+        }
+    }
+    let record = round.walk(runbook, args.target.as_deref(), &answers).await;
+    let ctx = report::Context { source_flag: &source_flag(&args.source) };
+    let _ = io.out.write_all(report::walk(&record, args.output, &ctx).as_bytes());
+    record.exit_code()
+}
+
+fn did_you_mean(name: &str, candidates: &[&str]) -> String {
+    let close = close_names(name, candidates, 5);
+    if close.is_empty() { String::new() } else { format!("; did you mean {}?", close.join(", ")) }
+}
+
+/// The best fuzzy matches, best first.
+pub fn close_names(name: &str, candidates: &[&str], n: usize) -> Vec<String> {
+    use fuzzy_matcher::FuzzyMatcher;
+    let matcher = fuzzy_matcher::skim::SkimMatcherV2::default();
+    let short = name.rsplit('/').next().unwrap_or(name);
+    let mut scored: Vec<(i64, &str)> = candidates
+        .iter()
+        .filter_map(|c| {
+            let s = matcher.fuzzy_match(c, name).or_else(|| matcher.fuzzy_match(c, short)).or_else(|| {
+                // Typos defeat subsequence matching; fall back to shared words.
+                let words = short.split(['-', '_', '.']).filter(|w| w.len() > 2);
+                let hits = words.filter(|w| c.contains(w)).count() as i64;
+                (hits > 0).then_some(hits)
+            })?;
+            Some((s, *c))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(n).map(|(_, c)| format!("`{c}`")).collect()
+}
+
+fn parse_answers(catalog: &Catalog, runbook: &Runbook, raw: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for a in raw {
+        let Some((step, choice)) = a.split_once('=') else {
+            return Err(format!("--answer `{a}` is not STEP=CHOICE"));
+        };
+        let (rb, step_id) = match step.split_once('/') {
+            Some((rb_id, s)) => (catalog.get(rb_id).map(|r| r.as_ref()), s),
+            None => (Some(runbook), step),
+        };
+        let Some(rb) = rb else {
+            return Err(format!("--answer `{a}`: no runbook `{}`", step.split('/').next().unwrap_or_default()));
+        };
+        let asks: Vec<&str> = rb.steps.values().filter(|s| matches!(s.kind, StepKind::Ask { .. })).map(|s| s.id.as_str()).collect();
+        let Some(StepKind::Ask { choices, .. }) = rb.steps.get(step_id).map(|s| &s.kind) else {
+            return Err(format!("--answer `{a}`: `{step_id}` is not a question step of {}{}; its questions are: {}", rb.id, did_you_mean(step_id, &asks), asks.join(", ")));
+        };
+        if !choices.iter().any(|c| c.id == choice) {
+            let ids: Vec<&str> = choices.iter().map(|c| c.id.as_str()).collect();
+            return Err(format!("--answer `{a}`: `{choice}` is not a choice of `{step_id}`; choose one of: {}", ids.join(", ")));
+        }
+        out.insert(step.to_string(), choice.to_string());
+    }
+    Ok(out)
+}
+
+fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), String> {
+    match (target, &runbook.target.kind) {
+        (None, _) if !runbook.target.optional => Err(format!(
+            "runbook `{}` needs a {} target: --target {}",
+            runbook.id,
+            runbook.target.kind_name(),
+            runbook.target.ref_form()
+        )),
+        (Some(t), TargetKind::Cluster) => Err(format!("runbook `{}` is about the whole cluster; drop --target {t}", runbook.id)),
+        (Some(t), TargetKind::Kubernetes { namespaced: false, .. }) if t.contains('/') => {
+            Err(format!("{} is cluster-scoped: --target NAME, not {t}", runbook.target.kind_name()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A target that does not exist is a usage error that lists the closest names.
+async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Result<(), String> {
+    let (get, list) = match &runbook.target.kind {
+        TargetKind::Kubernetes { resource, namespaced } => {
+            let (namespace, name) = match (namespaced, target.split_once('/')) {
+                (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
+                (true, None) => (Some("default".into()), target.to_string()),
+                (false, _) => (None, target.to_string()),
+            };
+            (
+                FactQuery::Get { resource: resource.clone(), namespace, name },
+                FactQuery::List { resource: resource.clone(), namespace: None, label_selector: None, field_selector: None },
+            )
+        }
+        TargetKind::EksNodegroup => (
+            FactQuery::Eks(crate::facts::EksQuery::DescribeNodegroup { name: target.to_string() }),
+            FactQuery::Eks(crate::facts::EksQuery::ListNodegroups),
+        ),
+        TargetKind::Cluster => return Ok(()),
+    };
+    round.cache.fetch_all(round.source, vec![get.clone()]).await;
+    match round.cache.lookup(&get) {
+        Some(Ok(v)) if !v.is_null() => return Ok(()),
+        // Unknown is not "missing": the walk reports why it could not see the target.
+        Some(Err(_)) | None => return Ok(()),
+        Some(Ok(_)) => {}
+    }
+    round.cache.fetch_all(round.source, vec![list.clone()]).await;
+    let names: Vec<String> = match round.cache.lookup(&list) {
+        Some(Ok(v)) => match &runbook.target.kind {
+            TargetKind::EksNodegroup => v.get("nodegroups").and_then(|n| n.as_array()).into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string)).collect(),
+            _ => v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|o| {
+                    let name = o.pointer("/metadata/name")?.as_str()?;
+                    Some(match o.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
+                        Some(ns) => format!("{ns}/{name}"),
+                        None => name.to_string(),
+                    })
+                })
+                .collect(),
+        },
+        _ => Vec::new(),
+    };
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let close = close_names(target, &refs, 5);
+    let hint = if close.is_empty() {
+        if names.is_empty() { format!("there are no {} objects", runbook.target.kind_name()) } else { format!("{} exist, none close to that name", names.len()) }
+    } else {
+        format!("did you mean {}?", close.join(", "))
+    };
+    Err(format!("{} `{}` does not exist; {hint}", runbook.target.kind_name(), sanitize(target)))
+}
+
+async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
+    report_load_errors(catalog, io);
+    let snapshot = match open_snapshot(&args.source, io) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let cache = FactCache::new();
+    let env = Environment::new(snapshot.info().now);
+    let round = Round::new(catalog, &snapshot, &cache, &env);
+    let report = crate::triage::triage(&round).await;
+    let ctx = report::Context { source_flag: &source_flag(&args.source) };
+    let _ = io.out.write_all(report::triage(&report, args.output, &ctx).as_bytes());
+    report.exit_code()
+}
+
+async fn runbooks(catalog: &Catalog, extra: &[PathBuf], cmd: RunbooksCommand, io: &mut Io<'_>) -> i32 {
+    match cmd {
+        RunbooksCommand::List => {
+            report_load_errors(catalog, io);
+            for rb in catalog.iter() {
+                let origin = if rb.origin.builtin { "built-in".to_string() } else { rb.origin.path.clone() };
+                let _ = writeln!(io.out, "{:<20} {:<26} {}", rb.id, rb.target.kind_name(), rb.title);
+                let _ = writeln!(io.out, "{:<20} {} ({origin})", "", rb.codes().join(" "));
+            }
+            if catalog.errors.is_empty() { 0 } else { EXIT_USAGE }
+        }
+        RunbooksCommand::Show { id } => {
+            let Some(rb) = catalog.get(&id) else {
+                let _ = writeln!(io.err, "error: no runbook `{id}`{}", did_you_mean(&id, &catalog.ids()));
+                return EXIT_USAGE;
+            };
+            let _ = io.out.write_all(show(rb).as_bytes());
+            0
+        }
+        RunbooksCommand::Validate { paths } => {
+            let files: Vec<RunbookFile> = if paths.is_empty() {
+                let mut f = catalog::builtin_files();
+                for dir in extra {
+                    match catalog::read_dir_files(dir) {
+                        Ok(mut more) => f.append(&mut more),
+                        Err(e) => {
+                            let _ = writeln!(io.err, "{e}");
+                            return EXIT_USAGE;
+                        }
+                    }
+                }
+                f
+            } else {
+                let mut f = Vec::new();
+                for p in &paths {
+                    match catalog::read_dir_files(p) {
+                        Ok(mut more) => f.append(&mut more),
+                        Err(e) => {
+                            let _ = writeln!(io.err, "{e}");
+                            return EXIT_USAGE;
+                        }
+                    }
+                }
+                f
+            };
+            // Hand-overs are checked against built-in runbooks plus the ones validated.
+            let mut all = catalog::builtin_files();
+            all.extend(files.iter().cloned());
+            let checked = Catalog::from_files(all);
+            let mut bad = 0;
+            for f in &files {
+                let errs: Vec<_> = checked.errors.iter().filter(|e| e.file == f.path).collect();
+                if errs.is_empty() {
+                    let _ = writeln!(io.out, "ok    {}", f.path);
+                } else {
+                    bad += 1;
+                    for e in errs {
+                        let _ = writeln!(io.out, "{e}");
+                    }
+                }
+            }
+            if files.is_empty() {
+                let _ = writeln!(io.err, "error: no runbook files found");
+                return EXIT_USAGE;
+            }
+            if bad == 0 { 0 } else { EXIT_USAGE }
+        }
+        RunbooksCommand::Test { paths } => {
+            let paths = if paths.is_empty() { vec![PathBuf::from("runbooks")] } else { paths };
+            let files = match testing::find_test_files(&paths) {
+                Ok(f) if !f.is_empty() => f,
+                Ok(_) => {
+                    let _ = writeln!(io.err, "error: no *.tests.yaml files under {}; run from the repository or pass their paths", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+                    return EXIT_USAGE;
+                }
+                Err(e) => {
+                    let _ = writeln!(io.err, "error: {e}");
+                    return EXIT_USAGE;
+                }
+            };
+            let report = testing::run(catalog, &files).await;
+            let _ = io.out.write_all(test_report(&report).as_bytes());
+            if report.passed() { 0 } else { EXIT_FAILURE }
+        }
+        RunbooksCommand::Schema => {
+            let _ = writeln!(io.out, "{}", schema());
+            0
+        }
+    }
+}
+
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(crate::runbook::format::RunbookDoc);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}
+
+pub fn test_report(report: &testing::TestReport) -> String {
+    let mut out = String::new();
+    for e in &report.errors {
+        out.push_str(&format!("ERROR {e}\n"));
+    }
+    for c in &report.cases {
+        let code = c.record.as_ref().and_then(|r| r.conclusion.as_ref()).map(|c| c.code.as_str()).unwrap_or("-");
+        if c.passed() {
+            out.push_str(&format!("ok    {:<16} {:<44} {code}\n", c.runbook, c.name));
+        } else {
+            out.push_str(&format!("FAIL  {:<16} {} ({})\n", c.runbook, c.name, c.file));
+            for f in &c.failures {
+                out.push_str(&format!("        {f}\n"));
+            }
+        }
+    }
+    for (rb, id, code) in &report.uncovered {
+        out.push_str(&format!("FAIL  {rb}: conclusion `{id}` ({code}) is reached by no passing case\n"));
+    }
+    let passed = report.cases.iter().filter(|c| c.passed()).count();
+    out.push_str(&format!("\n{passed} of {} cases passed; {} conclusion(s) uncovered\n", report.cases.len(), report.uncovered.len()));
+    out
+}
+
+fn show(rb: &Runbook) -> String {
+    let mut out = format!("{} — {}\ntarget: {}{}\n", rb.id, rb.title, rb.target.kind_name(), if rb.target.optional { " (optional)" } else { "" });
+    out.push_str(&format!("source: {}\n", rb.origin.path));
+    if let Some(d) = &rb.description {
+        out.push_str(&format!("\n{}\n", d.trim_end()));
+    }
+    if let Some(s) = &rb.symptom {
+        out.push_str(&format!("\nsymptom ({}): {}\n", s.severity.as_str(), s.when.source.trim()));
+    }
+    out.push_str("\nfacts:\n");
+    for (name, f) in &rb.facts {
+        out.push_str(&format!("  {name}{}\n", f.description.as_ref().map(|d| format!(" — {d}")).unwrap_or_default()));
+    }
+    out.push_str("\nsteps:\n");
+    for s in rb.steps.values() {
+        out.push_str(&format!("  {:<28} {:<8} → {}\n", s.id, s.kind_name(), s.exits().join(", ")));
+    }
+    out.push_str("\nconclusions:\n");
+    for c in rb.conclusions.values() {
+        out.push_str(&format!("  {:<28} {:<8} {}\n", c.id, c.severity.as_str(), c.code));
+    }
+    out
+}

@@ -1,0 +1,24 @@
+//! Logs go to a file, never onto the screen: `$XDG_STATE_HOME/ktriage/ktriage.log`
+//! (or `~/.local/state/ktriage/ktriage.log`), level from `KTRIAGE_LOG` (default `info`).
+
+use std::path::PathBuf;
+
+pub fn log_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
+    Some(base.join("ktriage").join("ktriage.log"))
+}
+
+/// Best effort: a read-only home must not stop a 3 a.m. triage.
+pub fn init() {
+    let Some(path) = log_path() else { return };
+    let Some(dir) = path.parent() else { return };
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    let Ok(file) = std::fs::OpenOptions::new().create(true).append(true).open(&path) else { return };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KTRIAGE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).try_init();
+}

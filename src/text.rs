@@ -1,0 +1,83 @@
+//! Text from the cluster is untrusted: event messages, log lines and object fields may
+//! carry escape sequences that would repaint a terminal. Everything shown goes through
+//! `sanitize`; `wrap` keeps reports readable at 80 columns.
+
+/// Replaces control characters (C0 except tab and newline, DEL, C1) with visible
+/// escapes, so `\x1b[2J` prints as `\x1b[2J` instead of clearing the screen.
+pub fn sanitize(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' | '\t' => out.push(c),
+            c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
+            // Bidirectional overrides can make text read differently than it is.
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Greedy word wrap to `width` columns (by chars), each line prefixed with `indent`;
+/// words longer than a line are split rather than overflowing.
+pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {
+    let avail = width.saturating_sub(indent.chars().count()).max(20);
+    let mut lines = Vec::new();
+    for para in s.split('\n') {
+        let mut line = String::new();
+        let mut len = 0;
+        for word in para.split_whitespace() {
+            let mut word: Vec<char> = word.chars().collect();
+            while word.len() > avail {
+                if len > 0 {
+                    lines.push(format!("{indent}{line}"));
+                    line.clear();
+                    len = 0;
+                }
+                let rest = word.split_off(avail);
+                lines.push(format!("{indent}{}", word.iter().collect::<String>()));
+                word = rest;
+            }
+            let wl = word.len();
+            if len > 0 && len + 1 + wl > avail {
+                lines.push(format!("{indent}{line}"));
+                line.clear();
+                len = 0;
+            }
+            if len > 0 {
+                line.push(' ');
+                len += 1;
+            }
+            line.extend(word);
+            len += wl;
+        }
+        lines.push(format!("{indent}{line}"));
+    }
+    while lines.last().is_some_and(|l| l.trim().is_empty()) && lines.len() > 1 {
+        lines.pop();
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_are_neutralised() {
+        assert_eq!(sanitize("ok\x1b[2Jbad\u{7}\r"), "ok\\x1b[2Jbad\\x07\\x0d");
+        assert_eq!(sanitize("tab\tand\nnewline"), "tab\tand\nnewline");
+        assert_eq!(sanitize("a\u{202e}b"), "a\\u{202e}b");
+        assert_eq!(sanitize("\u{9b}31m"), "\\x9b31m");
+    }
+
+    #[test]
+    fn wraps_within_width() {
+        let lines = wrap("the quick brown fox jumps over the lazy dog again and again", 24, "  ");
+        assert!(lines.iter().all(|l| l.chars().count() <= 24), "{lines:?}");
+        assert_eq!(lines.join(" ").split_whitespace().count(), 12);
+        let long = wrap(&"x".repeat(50), 24, "");
+        assert!(long.iter().all(|l| l.chars().count() <= 24), "{long:?}");
+        assert_eq!(long.concat().len(), 50);
+    }
+}

@@ -1,0 +1,163 @@
+//! Triage: every runbook's symptom over the cluster, as ranked suggestions — critical
+//! first, then the most recent, then the most widespread. Targets that share a
+//! runbook's `groupBy` key are one suggestion with a count.
+
+use crate::drive::Round;
+use crate::facts::{EksQuery, FactLookup, FactQuery};
+use crate::runbook::Runbook;
+use crate::runbook::format::{Severity, SymptomScope};
+use crate::runbook::model::TargetKind;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Suggestion {
+    pub runbook: String,
+    pub title: String,
+    /// `null` for cluster-wide runbooks.
+    pub target: Option<String>,
+    pub severity: Severity,
+    pub reason: String,
+    /// When the symptom was last seen.
+    pub since: Option<DateTime<Utc>>,
+    /// How many targets show it (1 unless grouped).
+    pub count: usize,
+    /// Every target of a grouped suggestion, most recent first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<String>,
+}
+
+/// A runbook whose symptom could not be evaluated, and why: shown, never hidden.
+#[derive(Debug, Clone, Serialize)]
+pub struct NotChecked {
+    pub runbook: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TriageReport {
+    pub suggestions: Vec<Suggestion>,
+    pub not_checked: Vec<NotChecked>,
+}
+
+impl TriageReport {
+    /// 3 when something critical is suggested, 4 for a warning, else 0.
+    pub fn exit_code(&self) -> i32 {
+        self.suggestions.iter().map(|s| s.severity).max().map_or(0, Severity::exit_code)
+    }
+}
+
+pub async fn triage(round: &Round<'_>) -> TriageReport {
+    let mut suggestions = Vec::new();
+    let mut not_checked = Vec::new();
+    for rb in round.catalog.iter() {
+        let Some(symptom) = &rb.symptom else { continue };
+        let candidates = match candidates(round, rb, symptom.scope).await {
+            Ok(c) => c,
+            Err(reason) => {
+                not_checked.push(NotChecked { runbook: rb.id.clone(), reason });
+                continue;
+            }
+        };
+        let objects: Vec<Arc<Value>> = candidates.iter().map(|(_, v)| v.clone()).collect();
+        let results = round.symptoms(rb, &objects).await;
+        let mut groups: BTreeMap<String, Vec<(Option<String>, crate::runbook::engine::SymptomResult)>> = BTreeMap::new();
+        let mut unknown = 0;
+        for ((target, _), result) in candidates.into_iter().zip(results) {
+            match result {
+                Some(r) if r.matched == Some(true) => {
+                    let key = r.group.clone().unwrap_or_else(|| target.clone().unwrap_or_default());
+                    groups.entry(key).or_default().push((target, r));
+                }
+                Some(r) if r.matched == Some(false) => {}
+                _ => unknown += 1,
+            }
+        }
+        if unknown > 0 {
+            not_checked.push(NotChecked {
+                runbook: rb.id.clone(),
+                reason: format!("the symptom could not be evaluated for {unknown} target(s): a fact it reads is unknown"),
+            });
+        }
+        for (_, mut members) in groups {
+            members.sort_by(|a, b| b.1.since.cmp(&a.1.since).then_with(|| a.0.cmp(&b.0)));
+            let (target, first) = members[0].clone();
+            let count = members.len();
+            let mut reason = first.reason.clone();
+            if count > 1 {
+                reason.push_str(&format!(" (and {} more like it)", count - 1));
+            }
+            suggestions.push(Suggestion {
+                runbook: rb.id.clone(),
+                title: rb.title.clone(),
+                target,
+                severity: symptom.severity,
+                reason,
+                since: first.since,
+                count,
+                also: if count > 1 { members.iter().filter_map(|(t, _)| t.clone()).collect() } else { Vec::new() },
+            });
+        }
+    }
+    suggestions.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| b.since.cmp(&a.since))
+            .then_with(|| b.count.cmp(&a.count))
+            .then_with(|| a.runbook.cmp(&b.runbook))
+            .then_with(|| a.target.cmp(&b.target))
+    });
+    TriageReport { suggestions, not_checked }
+}
+
+/// The objects a runbook's symptom is evaluated on, with how a user names each.
+async fn candidates(round: &Round<'_>, rb: &Runbook, scope: SymptomScope) -> Result<Vec<(Option<String>, Arc<Value>)>, String> {
+    if scope == SymptomScope::Cluster {
+        return Ok(vec![(None, Arc::new(Value::Null))]);
+    }
+    match &rb.target.kind {
+        TargetKind::Cluster => Ok(vec![(None, Arc::new(Value::Null))]),
+        TargetKind::Kubernetes { resource, namespaced } => {
+            let q = FactQuery::List { resource: resource.clone(), namespace: None, label_selector: None, field_selector: None };
+            let items = fetch(round, q).await?;
+            Ok(items
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| {
+                    let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
+                    let reference = match (namespaced, o.pointer("/metadata/namespace").and_then(Value::as_str)) {
+                        (true, Some(ns)) => format!("{ns}/{name}"),
+                        _ => name.to_string(),
+                    };
+                    (Some(reference), Arc::new(o.clone()))
+                })
+                .collect())
+        }
+        TargetKind::EksNodegroup => {
+            let list = fetch(round, FactQuery::Eks(EksQuery::ListNodegroups)).await?;
+            let names: Vec<String> = list.get("nodegroups").and_then(Value::as_array).into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string)).collect();
+            let queries: Vec<FactQuery> = names.iter().map(|n| FactQuery::Eks(EksQuery::DescribeNodegroup { name: n.clone() })).collect();
+            round.cache.fetch_all(round.source, queries.clone()).await;
+            let mut out = Vec::new();
+            for (name, q) in names.into_iter().zip(queries) {
+                if let Some(Ok(v)) = round.cache.lookup(&q) {
+                    out.push((Some(name), Arc::new(v.get("nodegroup").cloned().unwrap_or(Value::Null))));
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+async fn fetch(round: &Round<'_>, q: FactQuery) -> Result<Arc<Value>, String> {
+    round.cache.fetch_all(round.source, vec![q.clone()]).await;
+    match round.cache.lookup(&q) {
+        Some(Ok(v)) => Ok(v),
+        Some(Err(e)) => Err(format!("{e} ({})", e.hint())),
+        None => Err(format!("no answer to `{q}`")),
+    }
+}
