@@ -259,7 +259,7 @@ fn an_unknown_side_does_not_matter_when_the_other_decides() {
     let r = walk(&c, "tri", None, &[], &w);
     assert_eq!(r.conclusion.as_ref().unwrap().code, "YES");
     // The summary reads the unknown fact: it says so instead of inventing a value.
-    assert!(r.conclusion.unwrap().summary.starts_with("a is unknown (unknown: a: unavailable: no Namespace objects"), "summary");
+    assert!(r.conclusion.unwrap().summary.starts_with("a is unknown (a: unavailable: no Namespace objects"), "summary");
 }
 
 #[test]

@@ -76,7 +76,7 @@ fn walk_text(r: &WalkRecord, ctx: &Context) -> String {
             if !c.remediation.is_empty() {
                 let _ = writeln!(out, "\nWhat to do");
                 for (i, step) in c.remediation.iter().enumerate() {
-                    let lines = wrap(&sanitize(step), WIDTH, "     ");
+                    let lines = wrap(&sanitize(step), WIDTH, "      ");
                     for (j, l) in lines.iter().enumerate() {
                         if j == 0 {
                             let _ = writeln!(out, "  {:>2}. {}", i + 1, l.trim_start());

@@ -249,7 +249,7 @@ impl<'a> Walker<'a> {
                     }
                     other => {
                         let fails = self.as_unknown(other, expr);
-                        let reason = unknown_reason(&fails);
+                        let reason = format!("unknown: {}", unknown_reason(&fails));
                         self.note_missing(&fails);
                         record(Outcome::Unknown, reason, step.unknown.as_deref(), &mut self.path);
                         match &step.unknown {
@@ -278,7 +278,7 @@ impl<'a> Walker<'a> {
                             other => {
                                 // First match wins, so an undecidable case blocks the ones after it.
                                 let fails = self.as_unknown(other, &case.when);
-                                let reason = unknown_reason(&fails);
+                                let reason = format!("unknown: {}", unknown_reason(&fails));
                                 self.note_missing(&fails);
                                 record(Outcome::Unknown, reason, step.unknown.as_deref(), &mut self.path);
                                 match &step.unknown {
@@ -841,12 +841,12 @@ fn step_facts(rb: &Runbook, step: &Step) -> Vec<String> {
     vars.into_iter().filter(|v| rb.facts.contains_key(v) || v == "target").collect()
 }
 
+/// `fact: why` for each unknown fact.
 fn unknown_reason(fails: &[Fail]) -> String {
     if fails.is_empty() {
-        return "unknown".into();
+        return "no reason recorded".into();
     }
-    let parts: Vec<String> = fails.iter().map(|f| format!("{}: {}", f.fact, f.error)).collect();
-    format!("unknown: {}", parts.join("; "))
+    fails.iter().map(|f| format!("{}: {}", f.fact, f.error)).collect::<Vec<_>>().join("; ")
 }
 
 fn one_line(s: &str) -> String {
