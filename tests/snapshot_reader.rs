@@ -399,6 +399,72 @@ fn support_bundle_with_kindless_items_errors_and_logs() {
     assert!(reason.contains("container side is not running"), "{reason}");
 }
 
+/// A list big enough to be split while read (over 4 MiB): items are parsed apart, a bad
+/// one costs only itself and is located in the file, and the rest reads as if whole.
+#[test]
+fn large_json_lists_are_split_into_items_with_exact_problem_positions() {
+    let pod = |i: usize| {
+        json!({"metadata": {"name": format!("p{i:05}"), "namespace": "big", "managedFields": [{"manager": "x"}],
+               "labels": {"app": format!("a{}", i % 7)}},
+               "spec": {"nodeName": format!("n{}", i % 13), "containers": [{"name": "app", "image": "x".repeat(900)}]},
+               "status": {"phase": "Running"}})
+    };
+    let count = 5_000;
+    let mut text = String::from("{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n");
+    let mut bad_at = (0, 0);
+    for i in 0..count {
+        let mut item = serde_json::to_string_pretty(&pod(i)).unwrap();
+        if i == 1234 {
+            item = item.replacen("\"Running\"", "Running", 1);
+            let before = &item[..item.find("Running").unwrap()];
+            let line = text.lines().count() + before.lines().count();
+            let column = before.len() - before.rfind('\n').unwrap();
+            bad_at = (line, column);
+        }
+        text.push_str(&item);
+        text.push_str(if i + 1 < count { ",\n" } else { "\n" });
+    }
+    text.push_str("    ],\n    \"kind\": \"PodList\",\n    \"metadata\": {}\n}\n");
+    assert!(text.len() > 4 << 20, "big enough to be split");
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), &[("snap/k8s/pods.json", &text)]);
+    tar_gz(
+        &dir.path().join("snap"),
+        "snap",
+        &dir.path().join("snap.tgz"),
+    );
+    for s in [
+        Snapshot::open(&dir.path().join("snap")).unwrap(),
+        Snapshot::open(&dir.path().join("snap.tgz")).unwrap(),
+        snap(&[("k8s/pods.json", &text)]),
+    ] {
+        let problem = &s.info().problems;
+        assert_eq!(problem.len(), 1, "{problem:?}");
+        assert_eq!(
+            (problem[0].line, problem[0].column),
+            (Some(bad_at.0), Some(bad_at.1)),
+            "{}",
+            problem[0]
+        );
+        let all = names(&list(&s, "Pod", Some("big"), None, None));
+        assert_eq!(all.len(), count - 1);
+        assert_eq!(all[0], "big/p00000");
+        let mut want = pod(4321);
+        want["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("managedFields");
+        want["apiVersion"] = json!("v1");
+        want["kind"] = json!("Pod");
+        assert_eq!(get(&s, "Pod", Some("big"), "p04321").unwrap(), want);
+        let on_node = list(&s, "Pod", None, Some("app=a3"), Some("spec.nodeName=n5"));
+        assert_eq!(
+            names(&on_node).len(),
+            (0..count).filter(|i| i % 7 == 3 && i % 13 == 5).count()
+        );
+    }
+}
+
 // ---------------------------------------------------------------- objects
 
 #[test]
@@ -1111,7 +1177,7 @@ fn ask_everything(s: &Snapshot) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(96))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn arbitrary_bytes_never_panic(
@@ -1130,8 +1196,9 @@ proptest! {
         cut in any::<prop::sample::Index>(),
         truncate in any::<bool>(),
     ) {
-        let mut files = example_files().clone();
-        let file = &mut files[pick.index(example_files().len())].1;
+        // The mutant alone (beside the manifest): the other files would only slow the search.
+        let (path, original) = &example_files()[pick.index(example_files().len())];
+        let mut file = original.clone();
         for (at, byte) in edits {
             if !file.is_empty() {
                 let i = at.index(file.len());
@@ -1142,7 +1209,165 @@ proptest! {
             let len = cut.index(file.len());
             file.truncate(len);
         }
-        let s = Snapshot::from_files("mutant", files).expect("the rest of the example still reads");
+        let manifest = ("snapshot.yaml".to_string(), b"kind: ktriage-snapshot\n".to_vec());
+        let files = if path == "snapshot.yaml" { vec![(path.clone(), file)] } else { vec![(path.clone(), file), manifest] };
+        let s = Snapshot::from_files("mutant", files).expect("a damaged file is a problem, not a failure");
         ask_everything(&s);
     }
+}
+
+// ---------------------------------------------------------------- measurement
+
+/// A measurement, not a test: run by hand in release, once per layout,
+/// `KTRIAGE_BENCH_SPLIT=0|1 cargo test --release --test snapshot_reader -- --ignored --nocapture`.
+/// Writes (once) 1,000 nodes and 30,000 pods as `kubectl get -o json` prints them, in one
+/// `pods.json` list or one list per namespace, then times opening it and reads peak RSS.
+#[test]
+#[ignore]
+fn large_snapshot_load_time_and_memory() {
+    let split = std::env::var("KTRIAGE_BENCH_SPLIT").is_ok_and(|v| v == "1");
+    let root = std::env::temp_dir().join(format!(
+        "ktriage-bench-{}",
+        if split { "split" } else { "single" }
+    ));
+    if !root.join("snapshot.yaml").exists() {
+        generate_large(&root, split);
+    }
+    // Peak RSS from here on: the generator's memory does not count.
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset peak RSS");
+    let started = std::time::Instant::now();
+    let s = Snapshot::open(&root).expect("opens");
+    let opened = started.elapsed();
+    let rss = |field: &str| {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with(field))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    eprintln!("open: {opened:?}, {}, {}", rss("VmHWM"), rss("VmRSS"));
+    let started = std::time::Instant::now();
+    let on_node = list(&s, "Pod", None, None, Some("spec.nodeName=node-0017")).unwrap();
+    let pending = list(
+        &s,
+        "Pod",
+        None,
+        Some("app=app-3"),
+        Some("status.phase=Pending"),
+    )
+    .unwrap();
+    let ev = events(&s, "Pod", Some("ns-000"), "pod-000700", None).unwrap();
+    eprintln!(
+        "queries: {:?} ({} pods on node-0017, {} pending app-3, {} events), {}",
+        started.elapsed(),
+        on_node.as_array().map_or(0, Vec::len),
+        pending.as_array().map_or(0, Vec::len),
+        ev.as_array().map_or(0, Vec::len),
+        rss("VmHWM")
+    );
+    assert_eq!(s.info().problems, vec![]);
+    assert_eq!(names(&Ok(on_node)).len(), 30);
+}
+
+fn generate_large(root: &Path, split: bool) {
+    use std::io::Write;
+    let (nodes, pods, namespaces) = (1_000usize, 30_000usize, 50usize);
+    let pretty = |out: &mut dyn Write, value: &Value| {
+        let mut ser = serde_json::Serializer::with_formatter(
+            &mut *out,
+            serde_json::ser::PrettyFormatter::with_indent(b"    "),
+        );
+        serde::Serialize::serialize(value, &mut ser).unwrap();
+    };
+    let managed = json!([{"manager": "kubelet", "operation": "Update", "apiVersion": "v1", "time": "2026-01-01T00:00:00Z",
+        "fieldsType": "FieldsV1", "fieldsV1": {"f:status": {"f:conditions": {"k:{\"type\":\"Ready\"}": {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {}}}, "f:containerStatuses": {}, "f:hostIP": {}, "f:phase": {}, "f:podIP": {}, "f:podIPs": {".": {}, "k:{\"ip\":\"10.0.0.1\"}": {".": {}, "f:ip": {}}}, "f:startTime": {}}}}]);
+    let node_conditions: Vec<Value> = ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"]
+        .iter()
+        .map(|t| {
+            let status = if *t == "Ready" { "True" } else { "False" };
+            json!({"type": t, "status": status, "lastHeartbeatTime": "2026-01-02T00:00:00Z",
+                "lastTransitionTime": "2026-01-01T00:00:00Z", "reason": format!("Kubelet{t}"), "message": "kubelet is posting ready status"})
+        })
+        .collect();
+    let pod_conditions: Vec<Value> = ["Initialized", "Ready", "ContainersReady", "PodScheduled"]
+        .iter()
+        .map(|t| json!({"type": t, "status": "True", "lastProbeTime": null, "lastTransitionTime": "2026-01-01T00:00:05Z"}))
+        .collect();
+    let node = |i: usize| {
+        json!({"apiVersion": "v1", "kind": "Node", "metadata": {"name": format!("node-{i:04}"), "uid": format!("n-{i}"), "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"kubernetes.io/hostname": format!("node-{i:04}"), "topology.kubernetes.io/zone": format!("eu-west-1{}", ["a", "b", "c"][i % 3]), "node.kubernetes.io/instance-type": "m6i.large"},
+            "managedFields": managed},
+            "spec": {"providerID": format!("aws:///eu-west-1a/i-{i:017}")},
+            "status": {"conditions": node_conditions,
+                "allocatable": {"cpu": "1930m", "memory": "7220172Ki", "pods": "29"}, "capacity": {"cpu": "2", "memory": "7910348Ki", "pods": "29"},
+                "nodeInfo": {"kubeletVersion": "v1.31.2-eks-7f9249a", "osImage": "Amazon Linux 2023", "containerRuntimeVersion": "containerd://1.7.22"}}})
+    };
+    let pod = |i: usize| {
+        let ns = format!("ns-{:03}", i % namespaces);
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": format!("pod-{i:06}"), "generateName": "pod-", "namespace": ns, "uid": format!("00000000-0000-0000-0000-{i:012}"),
+            "resourceVersion": format!("{}", 100000 + i), "creationTimestamp": "2026-01-01T00:00:00Z",
+            "labels": {"app": format!("app-{}", i % 10), "pod-template-hash": "7c9d8f6b5d", "tier": "backend"},
+            "annotations": {"kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z"},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": format!("rs-{}", i / 3), "uid": "r", "controller": true, "blockOwnerDeletion": true}],
+            "managedFields": managed},
+            "spec": {"nodeName": format!("node-{:04}", i % nodes), "serviceAccountName": "default", "restartPolicy": "Always", "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler",
+                "containers": [{"name": "app", "image": "registry.example.com/app:1.2.3", "ports": [{"containerPort": 8080, "protocol": "TCP"}],
+                    "env": [{"name": "LOG_LEVEL", "value": "info"}, {"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                    "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "periodSeconds": 10, "timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3},
+                    "volumeMounts": [{"name": "kube-api-access", "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount", "readOnly": true}],
+                    "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent"}],
+                "volumes": [{"name": "kube-api-access", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}, {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}]}}],
+                "tolerations": [{"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}, {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}]},
+            "status": {"phase": (if i % 100 == 3 { "Pending" } else { "Running" }), "hostIP": "10.0.32.39", "podIP": "10.0.34.40", "startTime": "2026-01-01T00:00:01Z", "qosClass": "Burstable",
+                "conditions": pod_conditions,
+                "containerStatuses": [{"name": "app", "ready": true, "restartCount": 0, "started": true, "image": "registry.example.com/app:1.2.3", "imageID": "registry.example.com/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                    "containerID": "containerd://0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "state": {"running": {"startedAt": "2026-01-01T00:00:04Z"}}, "lastState": {}}]}})
+    };
+    let list_file = |path: PathBuf, kind: &str, items: &mut dyn Iterator<Item = Value>| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        write!(out, "{{\n    \"apiVersion\": \"v1\",\n    \"items\": [\n").unwrap();
+        for (n, item) in items.enumerate() {
+            if n > 0 {
+                out.write_all(b",\n").unwrap();
+            }
+            pretty(&mut out, &item);
+        }
+        write!(out, "\n    ],\n    \"kind\": \"{kind}\",\n    \"metadata\": {{\"resourceVersion\": \"\"}}\n}}\n").unwrap();
+    };
+    list_file(
+        root.join("k8s/nodes.json"),
+        "List",
+        &mut (0..nodes).map(node),
+    );
+    if split {
+        for ns in 0..namespaces {
+            list_file(
+                root.join(format!("k8s/ns-{ns:03}/pods.json")),
+                "PodList",
+                &mut (ns..pods).step_by(namespaces).map(pod),
+            );
+        }
+    } else {
+        list_file(root.join("k8s/pods.json"), "List", &mut (0..pods).map(pod));
+    }
+    let events = (0..3_000).map(|i| {
+        json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": format!("pod-{:06}.{i}", i * 10), "namespace": format!("ns-{:03}", (i * 10) % namespaces)},
+            "involvedObject": {"kind": "Pod", "name": format!("pod-{:06}", i * 10), "namespace": format!("ns-{:03}", (i * 10) % namespaces)},
+            "reason": "BackOff", "type": "Warning", "message": "Back-off restarting failed container", "lastTimestamp": "2026-01-02T00:00:00Z"})
+    });
+    list_file(
+        root.join("k8s/events.json"),
+        "List",
+        &mut events.into_iter(),
+    );
+    write_tree(
+        root,
+        &[(
+            "snapshot.yaml",
+            "kind: ktriage-snapshot\nversion: 1\nsource: generated\n",
+        )],
+    );
 }

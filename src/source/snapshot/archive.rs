@@ -3,7 +3,7 @@
 //! out of the archive, and bounded expansion so a decompression bomb is an error.
 
 use super::SnapshotError;
-use super::files::{Entry, Limits, is_wanted, normalise};
+use super::files::{Entry, Limits, emit, is_wanted, normalise};
 use flate2::read::MultiGzDecoder;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -86,7 +86,8 @@ fn read_tar<R: Read>(
             )));
         }
         let kind = entry.header().entry_type();
-        let out = if kind.is_symlink() || kind.is_hard_link() {
+        let size = entry.size();
+        let go_on = if kind.is_symlink() || kind.is_hard_link() {
             let target = entry
                 .link_name_bytes()
                 .map(|t| String::from_utf8_lossy(&t).into_owned())
@@ -98,17 +99,15 @@ fn read_tar<R: Read>(
                 ));
             }
             // Links inside the archive point at files it already holds.
-            Entry::Skipped { path }
+            send(Entry::Skipped { path })
         } else if !(kind.is_file() || kind.is_contiguous()) || path.is_empty() {
             continue;
         } else if !is_wanted(&path) {
-            Entry::Skipped { path }
+            send(Entry::Skipped { path })
         } else {
-            let mut data = Vec::with_capacity(entry.size().min(64 << 20) as usize);
-            entry.read_to_end(&mut data).map_err(corrupt)?;
-            Entry::File { path, data }
+            emit(path, size, &mut entry, send).map_err(corrupt)?
         };
-        if !send(out) {
+        if !go_on {
             break;
         }
     }

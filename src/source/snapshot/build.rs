@@ -81,6 +81,7 @@ pub(crate) fn build(files: Vec<FileData>, problems: Vec<Problem>) -> Option<Buil
             None
         }
     });
+    let problems = limit_per_file(problems, MAX_PROBLEMS_PER_FILE);
     let newest = [
         b.newest,
         b.logs.newest_timestamp(),
@@ -101,6 +102,44 @@ pub(crate) fn build(files: Vec<FileData>, problems: Vec<Problem>) -> Option<Buil
         newest,
         problems,
     })
+}
+
+/// A file of 30,000 kind-less items should not drown every other problem.
+const MAX_PROBLEMS_PER_FILE: usize = 20;
+
+/// Groups problems by file (in reading order within a file) and summarises the excess.
+fn limit_per_file(mut problems: Vec<Problem>, max: usize) -> Vec<Problem> {
+    problems.sort_by(|a, b| a.file.cmp(&b.file));
+    let mut kept: Vec<Problem> = Vec::with_capacity(problems.len().min(1024));
+    let mut run = 0;
+    let mut dropped = 0;
+    for p in problems {
+        let same_file = kept.last().is_some_and(|last| last.file == p.file);
+        if !same_file {
+            summarise(&mut kept, dropped);
+            run = 0;
+            dropped = 0;
+        }
+        run += 1;
+        if run <= max {
+            kept.push(p);
+        } else {
+            dropped += 1;
+        }
+    }
+    summarise(&mut kept, dropped);
+    kept
+}
+
+fn summarise(kept: &mut Vec<Problem>, dropped: usize) {
+    if dropped > 0
+        && let Some(file) = kept.last().map(|p| p.file.clone())
+    {
+        kept.push(problem(
+            &file,
+            &format!("… and {dropped} more problems in this file"),
+        ));
+    }
 }
 
 fn parse_time(text: &str) -> Option<DateTime<Utc>> {
@@ -133,8 +172,8 @@ impl Builder {
             return;
         }
         match content {
-            Content::Docs { docs, error } => {
-                if let Some(e) = error {
+            Content::Docs { docs, errors } => {
+                for e in errors {
                     self.problems.push(Problem {
                         file: path.clone(),
                         line: e.line,
@@ -561,7 +600,7 @@ fn splice(
         out.push(',');
     }
     match (meta_at, namespace) {
-        (Some(at), Some(ns)) if at <= json.len() && json.is_char_boundary(at) => {
+        (Some(at), Some(ns)) if (1..=json.len()).contains(&at) && json.is_char_boundary(at) => {
             out.push_str(&json[1..at]);
             out.push_str("\"namespace\":");
             write_json_string(&mut out, ns);
@@ -578,6 +617,19 @@ fn splice(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn problems_are_grouped_by_file_and_capped() {
+        let mut all: Vec<Problem> = (0..25)
+            .map(|i| problem("b.yaml", &format!("p{i}")))
+            .collect();
+        all.push(problem("a.yaml", "only"));
+        let kept = limit_per_file(all, 20);
+        assert_eq!(kept.len(), 22);
+        assert_eq!(kept[0].message, "only");
+        assert_eq!(kept[21].message, "… and 5 more problems in this file");
+        assert_eq!(kept[20].message, "p19");
+    }
 
     #[test]
     fn splice_completes_identity_where_the_api_puts_it() {

@@ -2,8 +2,10 @@
 //! are kept apart, or bare arrays of objects (as support bundles write them). What the
 //! documents mean is decided later, from where the file sits in the snapshot.
 
+use super::split::Batch;
 use super::transcode::{Item, read_object};
 use serde::Deserialize;
+use serde::de::DeserializeSeed;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Doc {
@@ -22,8 +24,18 @@ pub(crate) enum Doc {
 
 impl<'de> Deserialize<'de> for Doc {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (root, items) = read_object(deserializer, true)?;
+        let Root(root, items) = Root::deserialize(deserializer)?;
         Ok(classify(root, items))
+    }
+}
+
+/// A document root before it is classified: the root, and its items if it has any.
+struct Root(Item, Option<Vec<Item>>);
+
+impl<'de> Deserialize<'de> for Root {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let (root, items) = read_object(deserializer, true)?;
+        Ok(Root(root, items))
     }
 }
 
@@ -102,7 +114,13 @@ pub(crate) struct SyntaxError {
 pub(crate) fn parse(bytes: &[u8], format: Format) -> (Vec<Doc>, Option<SyntaxError>) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match format {
-        Format::Json => parse_json(bytes),
+        Format::Json => {
+            let (roots, error) = parse_json_roots(bytes);
+            (
+                roots.into_iter().map(|Root(r, i)| classify(r, i)).collect(),
+                error,
+            )
+        }
         Format::Yaml => match serde_saphyr::from_slice_multiple_with_options::<Doc>(
             bytes,
             yaml_options(bytes.len()),
@@ -113,31 +131,103 @@ pub(crate) fn parse(bytes: &[u8], format: Format) -> (Vec<Doc>, Option<SyntaxErr
     }
 }
 
-fn parse_json(bytes: &[u8]) -> (Vec<Doc>, Option<SyntaxError>) {
-    // A stream, so that concatenated objects (`kubectl get a -o json; kubectl get b -o json`) read too.
-    let mut docs = Vec::new();
-    for doc in serde_json::Deserializer::from_slice(bytes).into_iter::<Doc>() {
-        match doc {
-            Ok(doc) => docs.push(doc),
-            Err(e) => {
-                let text = e.to_string();
-                let message = match text.rsplit_once(" at line ") {
-                    Some((message, _)) => message.to_string(),
-                    None => text,
-                };
-                let known = |n: usize| (n > 0).then_some(n);
-                return (
-                    docs,
-                    Some(SyntaxError {
-                        line: known(e.line()),
-                        column: known(e.column()),
-                        message,
-                    }),
-                );
-            }
+fn parse_json_roots(bytes: &[u8]) -> (Vec<Root>, Option<SyntaxError>) {
+    // A stream, so that concatenated objects (`kubectl get a -o json; kubectl get b -o json`)
+    // read too. Text validated once reads faster than bytes validated string by string.
+    let mut roots = Vec::new();
+    let results: Box<dyn Iterator<Item = serde_json::Result<Root>>> =
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Box::new(serde_json::Deserializer::from_str(text).into_iter::<Root>()),
+            Err(_) => Box::new(serde_json::Deserializer::from_slice(bytes).into_iter::<Root>()),
+        };
+    for root in results {
+        match root {
+            Ok(root) => roots.push(root),
+            Err(e) => return (roots, Some(json_error(&e))),
         }
     }
-    (docs, None)
+    (roots, None)
+}
+
+fn json_error(e: &serde_json::Error) -> SyntaxError {
+    let text = e.to_string();
+    let message = match text.rsplit_once(" at line ") {
+        Some((message, _)) => message.to_string(),
+        None => text,
+    };
+    let known = |n: usize| (n > 0).then_some(n);
+    SyntaxError {
+        line: known(e.line()),
+        column: known(e.column()),
+        message,
+    }
+}
+
+/// The items of a batch split from a large list (split.rs), each parsed on its own, so
+/// that one bad item costs only itself. Positions are given in the whole file.
+pub(crate) fn parse_batch(batch: &Batch) -> (Vec<Item>, Vec<SyntaxError>) {
+    let text = std::str::from_utf8(&batch.bytes).ok();
+    let mut items = Vec::with_capacity(batch.items.len());
+    let mut errors = Vec::new();
+    let mut start = 0;
+    for span in &batch.items {
+        let end = span.end.max(start);
+        // Item bounds fall on ASCII punctuation, so they are char boundaries too.
+        let parsed = match text.and_then(|t| t.get(start..end)) {
+            Some(item) => parse_one(serde_json::Deserializer::from_str(item)),
+            None => parse_one(serde_json::Deserializer::from_slice(
+                &batch.bytes[start..end],
+            )),
+        };
+        match parsed {
+            Ok(item) => items.push(item),
+            Err(e) => {
+                let mut error = json_error(&e);
+                // Positions within the item, moved to where the item starts in the file.
+                if let Some(line) = error.line {
+                    error.column = error
+                        .column
+                        .map(|c| if line == 1 { span.column + c - 1 } else { c });
+                    error.line = Some(span.line + line - 1);
+                }
+                errors.push(error);
+            }
+        }
+        start = end;
+    }
+    (items, errors)
+}
+
+fn parse_one<'de, R: serde_json::de::Read<'de>>(
+    mut de: serde_json::Deserializer<R>,
+) -> serde_json::Result<Item> {
+    let item = super::transcode::ItemSeed.deserialize(&mut de)?;
+    de.end()?;
+    Ok(item)
+}
+
+/// The documents of a file split by split.rs: its shell, the first document given the
+/// items split from it. Syntax errors in the shell are located only when nothing was
+/// taken out of it (the lines of the items are gone).
+pub(crate) fn assemble(shell: &[u8], items: Vec<Item>) -> (Vec<Doc>, Option<SyntaxError>) {
+    let split = !items.is_empty();
+    let shell = shell.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(shell);
+    let (roots, mut error) = parse_json_roots(shell);
+    if split && let Some(e) = &mut error {
+        e.line = None;
+        e.column = None;
+    }
+    let mut items = Some(items);
+    let docs = roots
+        .into_iter()
+        .map(
+            |Root(root, own)| match items.take().filter(|i| !i.is_empty()) {
+                Some(split_items) => classify(root, Some(split_items)),
+                None => classify(root, own),
+            },
+        )
+        .collect();
+    (docs, error)
 }
 
 /// The parser's defaults suit configuration files; a snapshot file may hold a whole

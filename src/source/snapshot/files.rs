@@ -3,8 +3,11 @@
 
 use super::SnapshotError;
 use super::archive;
+use super::document::Format;
+use super::split::{self, Piece};
 use crate::source::Problem;
 use std::fs;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 /// How much an archive (or directory) may hold before ktriage refuses it.
@@ -34,9 +37,49 @@ impl Default for Limits {
 /// still counts for layout detection), or a problem that did not stop the reading.
 #[derive(Debug)]
 pub(crate) enum Entry {
-    File { path: String, data: Vec<u8> },
-    Skipped { path: String },
+    File {
+        path: String,
+        data: Vec<u8>,
+    },
+    /// Part of a large JSON file, split into its items while read.
+    Piece {
+        path: String,
+        piece: Piece,
+    },
+    Skipped {
+        path: String,
+    },
     Problem(Problem),
+}
+
+/// JSON files above this size are split into their items as they are read (split.rs),
+/// rather than read whole and parsed by one thread.
+pub(crate) const SPLIT_BYTES: u64 = 4 << 20;
+
+fn is_large_json(path: &str, size: u64) -> bool {
+    size > SPLIT_BYTES && Format::of(path) == Some(Format::Json)
+}
+
+/// Reads one wanted file from `reader` and hands it on, split when it is a large JSON
+/// file. Returns whether to go on.
+pub(crate) fn emit(
+    path: String,
+    size: u64,
+    reader: &mut dyn Read,
+    send: &mut dyn FnMut(Entry) -> bool,
+) -> io::Result<bool> {
+    if is_large_json(&path, size) {
+        return split::split_json(reader, &mut |piece| {
+            send(Entry::Piece {
+                path: path.clone(),
+                piece,
+            })
+        });
+    }
+    // The declared size is a hint only; the cap keeps a lying header from costing memory.
+    let mut data = Vec::with_capacity(size.min(64 << 20) as usize);
+    reader.read_to_end(&mut data)?;
+    Ok(send(Entry::File { path, data }))
 }
 
 /// Only these files can mean anything to a snapshot; the rest are listed, not read.
@@ -93,14 +136,16 @@ pub(crate) fn produce(
                         what: format!("its files hold more than {} bytes", limits.max_total_bytes),
                     });
                 }
-                let entry = if path.is_empty() {
+                let go_on = if path.is_empty() {
                     continue;
-                } else if is_wanted(&path) {
-                    Entry::File { path, data }
+                } else if !is_wanted(&path) {
+                    send(Entry::Skipped { path })
+                } else if is_large_json(&path, data.len() as u64) {
+                    emit(path, data.len() as u64, &mut data.as_slice(), send).unwrap_or(false)
                 } else {
-                    Entry::Skipped { path }
+                    send(Entry::File { path, data })
                 };
-                if !send(entry) {
+                if !go_on {
                     break;
                 }
             }
@@ -204,15 +249,20 @@ fn produce_dir(
     // Largest first, so that the parsing threads finish together.
     found.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.rel.cmp(&b.rel)));
     for f in found {
-        let entry = if !is_wanted(&f.rel) {
-            Entry::Skipped { path: f.rel }
+        let go_on = if !is_wanted(&f.rel) {
+            send(Entry::Skipped { path: f.rel })
         } else {
-            match fs::read(&f.abs) {
-                Ok(data) => Entry::File { path: f.rel, data },
-                Err(e) => Entry::Problem(problem(&f.rel, &format!("cannot read: {e}"))),
+            let read = fs::File::open(&f.abs)
+                .and_then(|mut file| emit(f.rel.clone(), f.size, &mut file, send));
+            match read {
+                Ok(go_on) => go_on,
+                Err(e) => send(Entry::Problem(problem(
+                    &f.rel,
+                    &format!("cannot read: {e}"),
+                ))),
             }
         };
-        if !send(entry) {
+        if !go_on {
             break;
         }
     }

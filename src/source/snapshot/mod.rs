@@ -19,6 +19,7 @@ mod files;
 mod layout;
 mod logs;
 mod pipeline;
+mod split;
 mod store;
 mod transcode;
 

@@ -1,12 +1,16 @@
 //! Phase one of opening a snapshot: files are parsed as they arrive, on every core, and
-//! their bytes dropped at once, so a 150 MB list never sits in memory beside its parsed
-//! form for longer than its own parse. What the files mean is decided afterwards (an
-//! archive reveals its layout only once it has been read to the end).
+//! their bytes dropped at once. Large JSON files arrive already split into batches of
+//! items (split.rs), so a 150 MB list is never in memory whole and its items are parsed
+//! in parallel. What the files mean is decided afterwards (an archive reveals its layout
+//! only once it has been read to the end).
 
 use super::SnapshotError;
 use super::document::{self, Doc, Format, SyntaxError};
 use super::files::{self, Entry, Input, Limits};
+use super::split::Piece;
+use super::transcode::Item;
 use crate::source::Problem;
+use std::collections::BTreeMap;
 use std::sync::{Mutex, mpsc};
 use std::thread;
 
@@ -18,10 +22,10 @@ pub(crate) struct FileData {
 
 #[derive(Debug)]
 pub(crate) enum Content {
-    /// A JSON or YAML file: its documents, and the syntax error that ended it, if any.
+    /// A JSON or YAML file: its documents, and the syntax errors met reading it.
     Docs {
         docs: Vec<Doc>,
-        error: Option<SyntaxError>,
+        errors: Vec<SyntaxError>,
     },
     /// Any other file that was read: a log.
     Text(Box<str>),
@@ -35,53 +39,137 @@ pub(crate) fn read(
     limits: Limits,
 ) -> Result<(Vec<FileData>, Vec<Problem>), SnapshotError> {
     let workers = thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4));
-    // A short queue bounds how many files' bytes are in memory at once.
-    let (tx, rx) = mpsc::sync_channel::<Entry>(1);
+    // A short queue bounds how much read-but-unparsed data is in memory at once.
+    let (tx, rx) = mpsc::sync_channel::<Entry>(workers);
     let rx = Mutex::new(rx);
-    let (mut files, mut problems, produced) = thread::scope(|scope| {
+    let (outputs, produced) = thread::scope(|scope| {
         let handles: Vec<_> = (0..workers).map(|_| scope.spawn(|| work(&rx))).collect();
         let produced = files::produce(input, limits, &mut |entry| tx.send(entry).is_ok());
         drop(tx);
-        let mut files = Vec::new();
-        let mut problems = Vec::new();
+        let mut outputs = Vec::new();
         for handle in handles {
             match handle.join() {
-                Ok((f, p)) => {
-                    files.extend(f);
-                    problems.extend(p);
-                }
+                Ok(out) => outputs.extend(out),
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        (files, problems, produced)
+        (outputs, produced)
     });
     produced?;
+    let (mut files, mut problems) = collect(outputs);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     problems.sort_by(|a, b| a.file.cmp(&b.file));
     Ok((files, problems))
 }
 
-fn work(rx: &Mutex<mpsc::Receiver<Entry>>) -> (Vec<FileData>, Vec<Problem>) {
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
+/// What a worker made of one entry.
+enum Output {
+    File(FileData),
+    Batch {
+        path: String,
+        seq: u32,
+        items: Vec<Item>,
+        errors: Vec<SyntaxError>,
+    },
+    Shell {
+        path: String,
+        bytes: Vec<u8>,
+        errors: Vec<SyntaxError>,
+    },
+    Problem(Problem),
+}
+
+fn work(rx: &Mutex<mpsc::Receiver<Entry>>) -> Vec<Output> {
+    let mut out = Vec::new();
     loop {
         // The lock is held only while waiting for the next entry, never while parsing.
         let next = rx
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .recv();
-        match next {
-            Ok(Entry::File { path, data }) => {
+        let Ok(entry) = next else { break };
+        out.push(match entry {
+            Entry::File { path, data } => {
                 let content = parse(&path, data);
-                files.push(FileData { path, content });
+                Output::File(FileData { path, content })
             }
-            Ok(Entry::Skipped { path }) => files.push(FileData {
+            Entry::Piece {
+                path,
+                piece: Piece::Items { seq, batch },
+            } => {
+                let (items, errors) = document::parse_batch(&batch);
+                Output::Batch {
+                    path,
+                    seq,
+                    items,
+                    errors,
+                }
+            }
+            Entry::Piece {
+                path,
+                piece: Piece::Shell { bytes, errors },
+            } => Output::Shell {
+                path,
+                bytes,
+                errors,
+            },
+            Entry::Skipped { path } => Output::File(FileData {
                 path,
                 content: Content::Skipped,
             }),
-            Ok(Entry::Problem(p)) => problems.push(p),
-            Err(_) => break,
+            Entry::Problem(p) => Output::Problem(p),
+        });
+    }
+    out
+}
+
+type Batches = BTreeMap<u32, (Vec<Item>, Vec<SyntaxError>)>;
+
+/// Puts split files back together: their batches in order, then their shell.
+fn collect(outputs: Vec<Output>) -> (Vec<FileData>, Vec<Problem>) {
+    let mut files = Vec::new();
+    let mut problems = Vec::new();
+    let mut split: BTreeMap<String, (Batches, Vec<u8>, Vec<SyntaxError>)> = BTreeMap::new();
+    for output in outputs {
+        match output {
+            Output::File(f) => files.push(f),
+            Output::Problem(p) => problems.push(p),
+            Output::Batch {
+                path,
+                seq,
+                items,
+                errors,
+            } => {
+                split
+                    .entry(path)
+                    .or_default()
+                    .0
+                    .insert(seq, (items, errors));
+            }
+            Output::Shell {
+                path,
+                bytes,
+                errors,
+            } => {
+                let parts = split.entry(path).or_default();
+                parts.1 = bytes;
+                parts.2 = errors;
+            }
         }
+    }
+    for (path, (batches, shell, mut errors)) in split {
+        let mut items = Vec::new();
+        for (_, (batch_items, batch_errors)) in batches {
+            items.extend(batch_items);
+            errors.extend(batch_errors);
+        }
+        let (docs, error) = document::assemble(&shell, items);
+        errors.extend(error);
+        errors.sort_by_key(|e| (e.line, e.column));
+        files.push(FileData {
+            path,
+            content: Content::Docs { docs, errors },
+        });
     }
     (files, problems)
 }
@@ -90,7 +178,10 @@ fn parse(path: &str, data: Vec<u8>) -> Content {
     match Format::of(path) {
         Some(format) => {
             let (docs, error) = document::parse(&data, format);
-            Content::Docs { docs, error }
+            Content::Docs {
+                docs,
+                errors: error.into_iter().collect(),
+            }
         }
         None => Content::Text(
             String::from_utf8(data)

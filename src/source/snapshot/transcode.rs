@@ -396,26 +396,33 @@ fn write_key(out: &mut String, first: &mut bool, key: &str) {
 /// Appends `s` as a JSON string literal.
 pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let escape = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if escape.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(escape);
+    // Most strings need no escaping: find out in one tight pass, then copy.
+    let needs_escape = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    match s.bytes().position(needs_escape) {
+        None => out.push_str(s),
+        Some(first) => {
+            out.push_str(&s[..first]);
+            let mut start = first;
+            for (i, b) in s.bytes().enumerate().skip(first) {
+                if !needs_escape(b) {
+                    continue;
+                }
+                out.push_str(&s[start..i]);
+                match b {
+                    b'"' => out.push_str("\\\""),
+                    b'\\' => out.push_str("\\\\"),
+                    b'\n' => out.push_str("\\n"),
+                    b'\r' => out.push_str("\\r"),
+                    b'\t' => out.push_str("\\t"),
+                    _ => {
+                        let _ = write!(out, "\\u{b:04x}");
+                    }
+                }
+                start = i + 1;
+            }
+            out.push_str(&s[start..]);
         }
-        start = i + 1;
     }
-    out.push_str(&s[start..]);
     out.push('"');
 }
 
