@@ -21,11 +21,17 @@ struct Size {
 
 /// `--out DIR` keeps the generated snapshot there (for profiling) instead of a temp dir.
 fn out_dir(args: &[String]) -> Option<std::path::PathBuf> {
-    args.windows(2).find(|p| p[0] == "--out").map(|p| std::path::PathBuf::from(&p[1]))
+    args.windows(2)
+        .find(|p| p[0] == "--out")
+        .map(|p| std::path::PathBuf::from(&p[1]))
 }
 
 fn main() {
-    let mut size = Size { nodes: 1000, pods: 30_000, runs: 5 };
+    let mut size = Size {
+        nodes: 1000,
+        pods: 30_000,
+        runs: 5,
+    };
     let args: Vec<String> = std::env::args().collect();
     for pair in args.windows(2) {
         let n = pair[1].parse().unwrap_or(0);
@@ -87,21 +93,30 @@ fn peak_child_rss_kb() -> i64 {
     // SAFETY: getrusage writes into the zeroed struct we own and reads nothing else.
     unsafe {
         let mut usage: libc::rusage = std::mem::zeroed();
-        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 { usage.ru_maxrss } else { -1 }
+        if libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) == 0 {
+            usage.ru_maxrss
+        } else {
+            -1
+        }
     }
 }
 
 const ZONES: [&str; 3] = ["eu-west-1a", "eu-west-1b", "eu-west-1c"];
 
 fn ts(minutes_ago: usize) -> String {
-    let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T03:12:44Z").unwrap() - chrono::Duration::minutes(minutes_ago as i64);
-    t.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    let t = chrono::DateTime::parse_from_rfc3339("2026-11-20T03:12:44Z").unwrap()
+        - chrono::Duration::minutes(minutes_ago as i64);
+    t.with_timezone(&chrono::Utc)
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn write(path: &Path, v: &Value) -> usize {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     let text = serde_json::to_string_pretty(v).unwrap();
-    std::fs::File::create(path).unwrap().write_all(text.as_bytes()).unwrap();
+    std::fs::File::create(path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     text.len()
 }
 
@@ -132,7 +147,12 @@ fn write_pod_list(path: &Path, size: &Size, namespaces: usize) -> usize {
 fn node(i: usize) -> Value {
     let zone = ZONES[i % 3];
     let ng = format!("ng-{}", i % 10);
-    let name = format!("ip-10-{}-{}-{}.eu-west-1.compute.internal", i / 65536 % 256, i / 256 % 256, i % 256);
+    let name = format!(
+        "ip-10-{}-{}-{}.eu-west-1.compute.internal",
+        i / 65536 % 256,
+        i / 256 % 256,
+        i % 256
+    );
     json!({
         "apiVersion": "v1", "kind": "Node",
         "metadata": {
@@ -164,11 +184,24 @@ fn pod(i: usize, nodes: usize, namespaces: usize) -> Value {
     let app = format!("svc-{}", i % 400);
     let name = format!("{app}-7d9f8c6b5-{:05}", i);
     let node = i % nodes.max(1);
-    let node_name = format!("ip-10-{}-{}-{}.eu-west-1.compute.internal", node / 65536 % 256, node / 256 % 256, node % 256);
-    let image = format!("111122223333.dkr.ecr.eu-west-1.amazonaws.com/{app}:v1.{}.{}", i % 7, i % 13);
-    let mut volumes = vec![json!({"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}, {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}, {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}})];
+    let node_name = format!(
+        "ip-10-{}-{}-{}.eu-west-1.compute.internal",
+        node / 65536 % 256,
+        node / 256 % 256,
+        node % 256
+    );
+    let image = format!(
+        "111122223333.dkr.ecr.eu-west-1.amazonaws.com/{app}:v1.{}.{}",
+        i % 7,
+        i % 13
+    );
+    let mut volumes = vec![
+        json!({"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}, {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}, {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}}),
+    ];
     if i % 15 == 0 {
-        volumes.push(json!({"name": "data", "persistentVolumeClaim": {"claimName": format!("data-{name}")}}));
+        volumes.push(
+            json!({"name": "data", "persistentVolumeClaim": {"claimName": format!("data-{name}")}}),
+        );
     }
     json!({
         "apiVersion": "v1", "kind": "Pod",
@@ -208,7 +241,10 @@ fn generate(dir: &Path, size: &Size) -> usize {
     let namespaces = 50;
     std::fs::write(dir.join("snapshot.yaml"), "kind: ktriage-snapshot\nversion: 1\ncapturedAt: '2026-11-20T03:12:44Z'\ncluster: {name: bench, region: eu-west-1}\nsource: hand-written\n").unwrap();
     let nodes: Vec<Value> = (0..size.nodes).map(node).collect();
-    let mut bytes = write(&dir.join("k8s/nodes.json"), &json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": nodes}));
+    let mut bytes = write(
+        &dir.join("k8s/nodes.json"),
+        &json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": nodes}),
+    );
     // Kind-less items, as the API returns a typed list; streamed so the generator's own
     // memory stays small (a forked child starts with its parent's resident pages).
     bytes += write_pod_list(&dir.join("k8s/pods.json"), size, namespaces);
@@ -234,8 +270,14 @@ fn generate(dir: &Path, size: &Size) -> usize {
             "reason": "ProvisioningFailed", "message": "storageclass.storage.k8s.io \"gp3-fast\" not found", "type": "Warning", "count": 12,
             "firstTimestamp": ts(30), "lastTimestamp": ts(1), "source": {"component": "persistentvolume-controller"}}))
         .collect();
-    bytes += write(&dir.join("k8s/pvcs.json"), &json!({"apiVersion": "v1", "kind": "List", "items": claims}));
-    bytes += write(&dir.join("k8s/events.json"), &json!({"apiVersion": "v1", "kind": "List", "items": events}));
+    bytes += write(
+        &dir.join("k8s/pvcs.json"),
+        &json!({"apiVersion": "v1", "kind": "List", "items": claims}),
+    );
+    bytes += write(
+        &dir.join("k8s/events.json"),
+        &json!({"apiVersion": "v1", "kind": "List", "items": events}),
+    );
     bytes += write(
         &dir.join("k8s/storage.json"),
         &json!({"apiVersion": "v1", "kind": "List", "items": [

@@ -72,17 +72,11 @@ pub enum RunbooksCommand {
     /// Every runbook that loads, with its target kind and codes.
     List,
     /// One runbook: its description, facts, steps and conclusions.
-    Show {
-        id: String,
-    },
+    Show { id: String },
     /// Check runbook files (default: every loaded runbook) and report errors with file:line:column.
-    Validate {
-        paths: Vec<PathBuf>,
-    },
+    Validate { paths: Vec<PathBuf> },
     /// Run the test cases beside runbooks (`*.tests.yaml`; default: ./runbooks).
-    Test {
-        paths: Vec<PathBuf>,
-    },
+    Test { paths: Vec<PathBuf> },
     /// Print the JSON Schema of the runbook format.
     Schema,
 }

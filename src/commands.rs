@@ -41,13 +41,22 @@ fn report_load_errors(catalog: &Catalog, io: &mut Io<'_>) {
 
 fn open_snapshot(args: &SourceArgs, io: &mut Io<'_>) -> Result<Snapshot, i32> {
     if !args.snapshot.exists() {
-        let _ = writeln!(io.err, "error: snapshot {} does not exist (pass a directory, a .tar.gz, a cluster-info dump or a support bundle)", args.snapshot.display());
+        let _ = writeln!(
+            io.err,
+            "error: snapshot {} does not exist (pass a directory, a .tar.gz, a cluster-info dump or a support bundle)",
+            args.snapshot.display()
+        );
         return Err(EXIT_USAGE);
     }
     match Snapshot::open(&args.snapshot) {
         Ok(s) => {
             for p in &s.info().problems {
-                let _ = writeln!(io.err, "warning: {}: {}", args.snapshot.display(), sanitize(&p.to_string()));
+                let _ = writeln!(
+                    io.err,
+                    "warning: {}: {}",
+                    args.snapshot.display(),
+                    sanitize(&p.to_string())
+                );
             }
             Ok(s)
         }
@@ -64,10 +73,19 @@ fn source_flag(args: &SourceArgs) -> String {
 
 async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
     let Some(runbook) = catalog.get(&args.runbook) else {
-        let own_errors: Vec<_> = catalog.errors.iter().filter(|e| e.file.contains(&format!("{}.y", args.runbook))).collect();
+        let own_errors: Vec<_> = catalog
+            .errors
+            .iter()
+            .filter(|e| e.file.contains(&format!("{}.y", args.runbook)))
+            .collect();
         if own_errors.is_empty() {
             let ids = catalog.ids();
-            let _ = writeln!(io.err, "error: no runbook `{}`{}", args.runbook, did_you_mean(&args.runbook, &ids));
+            let _ = writeln!(
+                io.err,
+                "error: no runbook `{}`{}",
+                args.runbook,
+                did_you_mean(&args.runbook, &ids)
+            );
             let _ = writeln!(io.err, "  available: {}", ids.join(", "));
         } else {
             let _ = writeln!(io.err, "error: runbook `{}` does not load:", args.runbook);
@@ -96,21 +114,29 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
     let cache = FactCache::new();
     let env = Environment::new(snapshot.info().now);
     let round = Round::new(catalog, &snapshot, &cache, &env);
-    if let Some(target) = &args.target {
-        if let Err(msg) = target_exists(&round, runbook, target).await {
-            let _ = writeln!(io.err, "error: {msg}");
-            return EXIT_USAGE;
-        }
+    if let Some(target) = &args.target
+        && let Err(msg) = target_exists(&round, runbook, target).await
+    {
+        let _ = writeln!(io.err, "error: {msg}");
+        return EXIT_USAGE;
     }
     let record = round.walk(runbook, args.target.as_deref(), &answers).await;
-    let ctx = report::Context { source_flag: &source_flag(&args.source) };
-    let _ = io.out.write_all(report::walk(&record, args.output, &ctx).as_bytes());
+    let ctx = report::Context {
+        source_flag: &source_flag(&args.source),
+    };
+    let _ = io
+        .out
+        .write_all(report::walk(&record, args.output, &ctx).as_bytes());
     record.exit_code()
 }
 
 fn did_you_mean(name: &str, candidates: &[&str]) -> String {
     let close = close_names(name, candidates, 5);
-    if close.is_empty() { String::new() } else { format!("; did you mean {}?", close.join(", ")) }
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", close.join(", "))
+    }
 }
 
 /// The best fuzzy matches, best first.
@@ -121,20 +147,31 @@ pub fn close_names(name: &str, candidates: &[&str], n: usize) -> Vec<String> {
     let mut scored: Vec<(i64, &str)> = candidates
         .iter()
         .filter_map(|c| {
-            let s = matcher.fuzzy_match(c, name).or_else(|| matcher.fuzzy_match(c, short)).or_else(|| {
-                // Typos defeat subsequence matching; fall back to shared words.
-                let words = short.split(['-', '_', '.']).filter(|w| w.len() > 2);
-                let hits = words.filter(|w| c.contains(w)).count() as i64;
-                (hits > 0).then_some(hits)
-            })?;
+            let s = matcher
+                .fuzzy_match(c, name)
+                .or_else(|| matcher.fuzzy_match(c, short))
+                .or_else(|| {
+                    // Typos defeat subsequence matching; fall back to shared words.
+                    let words = short.split(['-', '_', '.']).filter(|w| w.len() > 2);
+                    let hits = words.filter(|w| c.contains(w)).count() as i64;
+                    (hits > 0).then_some(hits)
+                })?;
             Some((s, *c))
         })
         .collect();
     scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(n).map(|(_, c)| format!("`{c}`")).collect()
+    scored
+        .into_iter()
+        .take(n)
+        .map(|(_, c)| format!("`{c}`"))
+        .collect()
 }
 
-fn parse_answers(catalog: &Catalog, runbook: &Runbook, raw: &[String]) -> Result<BTreeMap<String, String>, String> {
+fn parse_answers(
+    catalog: &Catalog,
+    runbook: &Runbook,
+    raw: &[String],
+) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for a in raw {
         let Some((step, choice)) = a.split_once('=') else {
@@ -145,15 +182,31 @@ fn parse_answers(catalog: &Catalog, runbook: &Runbook, raw: &[String]) -> Result
             None => (Some(runbook), step),
         };
         let Some(rb) = rb else {
-            return Err(format!("--answer `{a}`: no runbook `{}`", step.split('/').next().unwrap_or_default()));
+            return Err(format!(
+                "--answer `{a}`: no runbook `{}`",
+                step.split('/').next().unwrap_or_default()
+            ));
         };
-        let asks: Vec<&str> = rb.steps.values().filter(|s| matches!(s.kind, StepKind::Ask { .. })).map(|s| s.id.as_str()).collect();
+        let asks: Vec<&str> = rb
+            .steps
+            .values()
+            .filter(|s| matches!(s.kind, StepKind::Ask { .. }))
+            .map(|s| s.id.as_str())
+            .collect();
         let Some(StepKind::Ask { choices, .. }) = rb.steps.get(step_id).map(|s| &s.kind) else {
-            return Err(format!("--answer `{a}`: `{step_id}` is not a question step of {}{}; its questions are: {}", rb.id, did_you_mean(step_id, &asks), asks.join(", ")));
+            return Err(format!(
+                "--answer `{a}`: `{step_id}` is not a question step of {}{}; its questions are: {}",
+                rb.id,
+                did_you_mean(step_id, &asks),
+                asks.join(", ")
+            ));
         };
         if !choices.iter().any(|c| c.id == choice) {
             let ids: Vec<&str> = choices.iter().map(|c| c.id.as_str()).collect();
-            return Err(format!("--answer `{a}`: `{choice}` is not a choice of `{step_id}`; choose one of: {}", ids.join(", ")));
+            return Err(format!(
+                "--answer `{a}`: `{choice}` is not a choice of `{step_id}`; choose one of: {}",
+                ids.join(", ")
+            ));
         }
         out.insert(step.to_string(), choice.to_string());
     }
@@ -168,10 +221,19 @@ fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), Stri
             runbook.target.kind_name(),
             runbook.target.ref_form()
         )),
-        (Some(t), TargetKind::Cluster) => Err(format!("runbook `{}` is about the whole cluster; drop --target {t}", runbook.id)),
-        (Some(t), TargetKind::Kubernetes { namespaced: false, .. }) if t.contains('/') => {
-            Err(format!("{} is cluster-scoped: --target NAME, not {t}", runbook.target.kind_name()))
-        }
+        (Some(t), TargetKind::Cluster) => Err(format!(
+            "runbook `{}` is about the whole cluster; drop --target {t}",
+            runbook.id
+        )),
+        (
+            Some(t),
+            TargetKind::Kubernetes {
+                namespaced: false, ..
+            },
+        ) if t.contains('/') => Err(format!(
+            "{} is cluster-scoped: --target NAME, not {t}",
+            runbook.target.kind_name()
+        )),
         _ => Ok(()),
     }
 }
@@ -179,19 +241,33 @@ fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), Stri
 /// A target that does not exist is a usage error that lists the closest names.
 async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Result<(), String> {
     let (get, list) = match &runbook.target.kind {
-        TargetKind::Kubernetes { resource, namespaced } => {
+        TargetKind::Kubernetes {
+            resource,
+            namespaced,
+        } => {
             let (namespace, name) = match (namespaced, target.split_once('/')) {
                 (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
                 (true, None) => (Some("default".into()), target.to_string()),
                 (false, _) => (None, target.to_string()),
             };
             (
-                FactQuery::Get { resource: resource.clone(), namespace, name },
-                FactQuery::List { resource: resource.clone(), namespace: None, label_selector: None, field_selector: None },
+                FactQuery::Get {
+                    resource: resource.clone(),
+                    namespace,
+                    name,
+                },
+                FactQuery::List {
+                    resource: resource.clone(),
+                    namespace: None,
+                    label_selector: None,
+                    field_selector: None,
+                },
             )
         }
         TargetKind::EksNodegroup => (
-            FactQuery::Eks(crate::facts::EksQuery::DescribeNodegroup { name: target.to_string() }),
+            FactQuery::Eks(crate::facts::EksQuery::DescribeNodegroup {
+                name: target.to_string(),
+            }),
             FactQuery::Eks(crate::facts::EksQuery::ListNodegroups),
         ),
         TargetKind::Cluster => return Ok(()),
@@ -203,20 +279,31 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
         Some(Err(_)) | None => return Ok(()),
         Some(Ok(_)) => {}
     }
-    round.cache.fetch_all(round.source, vec![list.clone()]).await;
+    round
+        .cache
+        .fetch_all(round.source, vec![list.clone()])
+        .await;
     let names: Vec<String> = match round.cache.lookup(&list) {
         Some(Ok(v)) => match &runbook.target.kind {
-            TargetKind::EksNodegroup => v.get("nodegroups").and_then(|n| n.as_array()).into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string)).collect(),
+            TargetKind::EksNodegroup => v
+                .get("nodegroups")
+                .and_then(|n| n.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect(),
             _ => v
                 .as_array()
                 .into_iter()
                 .flatten()
                 .filter_map(|o| {
                     let name = o.pointer("/metadata/name")?.as_str()?;
-                    Some(match o.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
-                        Some(ns) => format!("{ns}/{name}"),
-                        None => name.to_string(),
-                    })
+                    Some(
+                        match o.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
+                            Some(ns) => format!("{ns}/{name}"),
+                            None => name.to_string(),
+                        },
+                    )
                 })
                 .collect(),
         },
@@ -225,11 +312,19 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let close = close_names(target, &refs, 5);
     let hint = if close.is_empty() {
-        if names.is_empty() { format!("there are no {} objects", runbook.target.kind_name()) } else { format!("{} exist, none close to that name", names.len()) }
+        if names.is_empty() {
+            format!("there are no {} objects", runbook.target.kind_name())
+        } else {
+            format!("{} exist, none close to that name", names.len())
+        }
     } else {
         format!("did you mean {}?", close.join(", "))
     };
-    Err(format!("{} `{}` does not exist; {hint}", runbook.target.kind_name(), sanitize(target)))
+    Err(format!(
+        "{} `{}` does not exist; {hint}",
+        runbook.target.kind_name(),
+        sanitize(target)
+    ))
 }
 
 async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
@@ -242,25 +337,52 @@ async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
     let env = Environment::new(snapshot.info().now);
     let round = Round::new(catalog, &snapshot, &cache, &env);
     let report = crate::triage::triage(&round).await;
-    let ctx = report::Context { source_flag: &source_flag(&args.source) };
-    let _ = io.out.write_all(report::triage(&report, args.output, &ctx).as_bytes());
+    let ctx = report::Context {
+        source_flag: &source_flag(&args.source),
+    };
+    let _ = io
+        .out
+        .write_all(report::triage(&report, args.output, &ctx).as_bytes());
     report.exit_code()
 }
 
-async fn runbooks(catalog: &Catalog, extra: &[PathBuf], cmd: RunbooksCommand, io: &mut Io<'_>) -> i32 {
+async fn runbooks(
+    catalog: &Catalog,
+    extra: &[PathBuf],
+    cmd: RunbooksCommand,
+    io: &mut Io<'_>,
+) -> i32 {
     match cmd {
         RunbooksCommand::List => {
             report_load_errors(catalog, io);
             for rb in catalog.iter() {
-                let origin = if rb.origin.builtin { "built-in".to_string() } else { rb.origin.path.clone() };
-                let _ = writeln!(io.out, "{:<20} {:<26} {}", rb.id, rb.target.kind_name(), rb.title);
+                let origin = if rb.origin.builtin {
+                    "built-in".to_string()
+                } else {
+                    rb.origin.path.clone()
+                };
+                let _ = writeln!(
+                    io.out,
+                    "{:<20} {:<26} {}",
+                    rb.id,
+                    rb.target.kind_name(),
+                    rb.title
+                );
                 let _ = writeln!(io.out, "{:<20} {} ({origin})", "", rb.codes().join(" "));
             }
-            if catalog.errors.is_empty() { 0 } else { EXIT_USAGE }
+            if catalog.errors.is_empty() {
+                0
+            } else {
+                EXIT_USAGE
+            }
         }
         RunbooksCommand::Show { id } => {
             let Some(rb) = catalog.get(&id) else {
-                let _ = writeln!(io.err, "error: no runbook `{id}`{}", did_you_mean(&id, &catalog.ids()));
+                let _ = writeln!(
+                    io.err,
+                    "error: no runbook `{id}`{}",
+                    did_you_mean(&id, &catalog.ids())
+                );
                 return EXIT_USAGE;
             };
             let _ = io.out.write_all(show(rb).as_bytes());
@@ -315,11 +437,23 @@ async fn runbooks(catalog: &Catalog, extra: &[PathBuf], cmd: RunbooksCommand, io
             if bad == 0 { 0 } else { EXIT_USAGE }
         }
         RunbooksCommand::Test { paths } => {
-            let paths = if paths.is_empty() { vec![PathBuf::from("runbooks")] } else { paths };
+            let paths = if paths.is_empty() {
+                vec![PathBuf::from("runbooks")]
+            } else {
+                paths
+            };
             let files = match testing::find_test_files(&paths) {
                 Ok(f) if !f.is_empty() => f,
                 Ok(_) => {
-                    let _ = writeln!(io.err, "error: no *.tests.yaml files under {}; run from the repository or pass their paths", paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+                    let _ = writeln!(
+                        io.err,
+                        "error: no *.tests.yaml files under {}; run from the repository or pass their paths",
+                        paths
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
                     return EXIT_USAGE;
                 }
                 Err(e) => {
@@ -349,44 +483,88 @@ pub fn test_report(report: &testing::TestReport) -> String {
         out.push_str(&format!("ERROR {e}\n"));
     }
     for c in &report.cases {
-        let code = c.record.as_ref().and_then(|r| r.conclusion.as_ref()).map(|c| c.code.as_str()).unwrap_or("-");
+        let code = c
+            .record
+            .as_ref()
+            .and_then(|r| r.conclusion.as_ref())
+            .map(|c| c.code.as_str())
+            .unwrap_or("-");
         if c.passed() {
             out.push_str(&format!("ok    {:<16} {:<44} {code}\n", c.runbook, c.name));
         } else {
-            out.push_str(&format!("FAIL  {:<16} {} ({})\n", c.runbook, c.name, c.file));
+            out.push_str(&format!(
+                "FAIL  {:<16} {} ({})\n",
+                c.runbook, c.name, c.file
+            ));
             for f in &c.failures {
                 out.push_str(&format!("        {f}\n"));
             }
         }
     }
     for (rb, id, code) in &report.uncovered {
-        out.push_str(&format!("FAIL  {rb}: conclusion `{id}` ({code}) is reached by no passing case\n"));
+        out.push_str(&format!(
+            "FAIL  {rb}: conclusion `{id}` ({code}) is reached by no passing case\n"
+        ));
     }
     let passed = report.cases.iter().filter(|c| c.passed()).count();
-    out.push_str(&format!("\n{passed} of {} cases passed; {} conclusion(s) uncovered\n", report.cases.len(), report.uncovered.len()));
+    out.push_str(&format!(
+        "\n{passed} of {} cases passed; {} conclusion(s) uncovered\n",
+        report.cases.len(),
+        report.uncovered.len()
+    ));
     out
 }
 
 fn show(rb: &Runbook) -> String {
-    let mut out = format!("{} — {}\ntarget: {}{}\n", rb.id, rb.title, rb.target.kind_name(), if rb.target.optional { " (optional)" } else { "" });
+    let mut out = format!(
+        "{} — {}\ntarget: {}{}\n",
+        rb.id,
+        rb.title,
+        rb.target.kind_name(),
+        if rb.target.optional {
+            " (optional)"
+        } else {
+            ""
+        }
+    );
     out.push_str(&format!("source: {}\n", rb.origin.path));
     if let Some(d) = &rb.description {
         out.push_str(&format!("\n{}\n", d.trim_end()));
     }
     if let Some(s) = &rb.symptom {
-        out.push_str(&format!("\nsymptom ({}): {}\n", s.severity.as_str(), s.when.source.trim()));
+        out.push_str(&format!(
+            "\nsymptom ({}): {}\n",
+            s.severity.as_str(),
+            s.when.source.trim()
+        ));
     }
     out.push_str("\nfacts:\n");
     for (name, f) in &rb.facts {
-        out.push_str(&format!("  {name}{}\n", f.description.as_ref().map(|d| format!(" — {d}")).unwrap_or_default()));
+        out.push_str(&format!(
+            "  {name}{}\n",
+            f.description
+                .as_ref()
+                .map(|d| format!(" — {d}"))
+                .unwrap_or_default()
+        ));
     }
     out.push_str("\nsteps:\n");
     for s in rb.steps.values() {
-        out.push_str(&format!("  {:<28} {:<8} → {}\n", s.id, s.kind_name(), s.exits().join(", ")));
+        out.push_str(&format!(
+            "  {:<28} {:<8} → {}\n",
+            s.id,
+            s.kind_name(),
+            s.exits().join(", ")
+        ));
     }
     out.push_str("\nconclusions:\n");
     for c in rb.conclusions.values() {
-        out.push_str(&format!("  {:<28} {:<8} {}\n", c.id, c.severity.as_str(), c.code));
+        out.push_str(&format!(
+            "  {:<28} {:<8} {}\n",
+            c.id,
+            c.severity.as_str(),
+            c.code
+        ));
     }
     out
 }

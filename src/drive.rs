@@ -24,21 +24,44 @@ pub struct Round<'a> {
 }
 
 impl<'a> Round<'a> {
-    pub fn new(catalog: &'a Catalog, source: &'a dyn Source, cache: &'a FactCache, env: &'a Environment) -> Self {
-        Round { catalog, source, cache, env }
+    pub fn new(
+        catalog: &'a Catalog,
+        source: &'a dyn Source,
+        cache: &'a FactCache,
+        env: &'a Environment,
+    ) -> Self {
+        Round {
+            catalog,
+            source,
+            cache,
+            env,
+        }
     }
 
-    pub async fn walk(&self, runbook: &Runbook, target: Option<&str>, answers: &BTreeMap<String, String>) -> WalkRecord {
+    pub async fn walk(
+        &self,
+        runbook: &Runbook,
+        target: Option<&str>,
+        answers: &BTreeMap<String, String>,
+    ) -> WalkRecord {
         let started = chrono::Utc::now();
         let sent_before = self.cache.sent().len();
-        let input = WalkInput { catalog: self.catalog, runbook, target, answers, env: self.env, facts: self.cache };
+        let input = WalkInput {
+            catalog: self.catalog,
+            runbook,
+            target,
+            answers,
+            env: self.env,
+            facts: self.cache,
+        };
         let mut rounds = 0;
         loop {
             match engine::walk(&input) {
                 Progress::Done(mut record) => {
                     record.timing = Some(Timing {
                         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                        finished_at: chrono::Utc::now()
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                         rounds,
                         queries: self.cache.sent().len() - sent_before,
                     });
@@ -56,19 +79,31 @@ impl<'a> Round<'a> {
 
     /// Symptoms of one runbook over many targets, fetching in shared waves so that N
     /// targets needing the same fact cost one query.
-    pub async fn symptoms(&self, runbook: &Runbook, targets: &[Arc<Value>]) -> Vec<Option<SymptomResult>> {
+    pub async fn symptoms(
+        &self,
+        runbook: &Runbook,
+        targets: &[Arc<Value>],
+    ) -> Vec<Option<SymptomResult>> {
         let mut results: Vec<Option<SymptomResult>> = vec![None; targets.len()];
         let mut open: Vec<usize> = (0..targets.len()).collect();
         for _ in 0..MAX_ROUNDS {
             let mut wanted = Vec::new();
-            open.retain(|&i| match engine::symptom(self.catalog, runbook, targets[i].clone(), self.env, self.cache) {
-                Progress::Done(r) => {
-                    results[i] = Some(r);
-                    false
-                }
-                Progress::NeedFacts(q) => {
-                    wanted.extend(q);
-                    true
+            open.retain(|&i| {
+                match engine::symptom(
+                    self.catalog,
+                    runbook,
+                    targets[i].clone(),
+                    self.env,
+                    self.cache,
+                ) {
+                    Progress::Done(r) => {
+                        results[i] = Some(r);
+                        false
+                    }
+                    Progress::NeedFacts(q) => {
+                        wanted.extend(q);
+                        true
+                    }
                 }
             });
             if open.is_empty() || wanted.is_empty() {

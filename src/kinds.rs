@@ -45,10 +45,31 @@ pub const KNOWN: &[KnownResource] = &[
     res!("", "v1", "ConfigMap", "configmaps", true, ["cm"]),
     res!("", "v1", "Secret", "secrets", true, []),
     res!("", "v1", "ServiceAccount", "serviceaccounts", true, ["sa"]),
-    res!("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, ["pvc"]),
-    res!("", "v1", "PersistentVolume", "persistentvolumes", false, ["pv"]),
+    res!(
+        "",
+        "v1",
+        "PersistentVolumeClaim",
+        "persistentvolumeclaims",
+        true,
+        ["pvc"]
+    ),
+    res!(
+        "",
+        "v1",
+        "PersistentVolume",
+        "persistentvolumes",
+        false,
+        ["pv"]
+    ),
     res!("", "v1", "Event", "events", true, ["ev"]),
-    res!("", "v1", "ReplicationController", "replicationcontrollers", true, ["rc"]),
+    res!(
+        "",
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        true,
+        ["rc"]
+    ),
     res!("", "v1", "ResourceQuota", "resourcequotas", true, ["quota"]),
     res!("", "v1", "LimitRange", "limitranges", true, ["limits"]),
     res!("apps", "v1", "Deployment", "deployments", true, ["deploy"]),
@@ -57,22 +78,106 @@ pub const KNOWN: &[KnownResource] = &[
     res!("apps", "v1", "DaemonSet", "daemonsets", true, ["ds"]),
     res!("batch", "v1", "Job", "jobs", true, []),
     res!("batch", "v1", "CronJob", "cronjobs", true, ["cj"]),
-    res!("storage.k8s.io", "v1", "StorageClass", "storageclasses", false, ["sc"]),
+    res!(
+        "storage.k8s.io",
+        "v1",
+        "StorageClass",
+        "storageclasses",
+        false,
+        ["sc"]
+    ),
     res!("storage.k8s.io", "v1", "CSIDriver", "csidrivers", false, []),
     res!("storage.k8s.io", "v1", "CSINode", "csinodes", false, []),
-    res!("storage.k8s.io", "v1", "VolumeAttachment", "volumeattachments", false, []),
-    res!("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices", true, []),
-    res!("networking.k8s.io", "v1", "NetworkPolicy", "networkpolicies", true, ["netpol"]),
-    res!("networking.k8s.io", "v1", "Ingress", "ingresses", true, ["ing"]),
-    res!("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets", true, ["pdb"]),
-    res!("scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, ["pc"]),
+    res!(
+        "storage.k8s.io",
+        "v1",
+        "VolumeAttachment",
+        "volumeattachments",
+        false,
+        []
+    ),
+    res!(
+        "discovery.k8s.io",
+        "v1",
+        "EndpointSlice",
+        "endpointslices",
+        true,
+        []
+    ),
+    res!(
+        "networking.k8s.io",
+        "v1",
+        "NetworkPolicy",
+        "networkpolicies",
+        true,
+        ["netpol"]
+    ),
+    res!(
+        "networking.k8s.io",
+        "v1",
+        "Ingress",
+        "ingresses",
+        true,
+        ["ing"]
+    ),
+    res!(
+        "policy",
+        "v1",
+        "PodDisruptionBudget",
+        "poddisruptionbudgets",
+        true,
+        ["pdb"]
+    ),
+    res!(
+        "scheduling.k8s.io",
+        "v1",
+        "PriorityClass",
+        "priorityclasses",
+        false,
+        ["pc"]
+    ),
     res!("events.k8s.io", "v1", "Event", "events", true, ["ev"]),
     res!("rbac.authorization.k8s.io", "v1", "Role", "roles", true, []),
-    res!("rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, []),
-    res!("rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, []),
-    res!("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, []),
-    res!("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, ["hpa"]),
-    res!("apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, ["crd", "crds"]),
+    res!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "RoleBinding",
+        "rolebindings",
+        true,
+        []
+    ),
+    res!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRole",
+        "clusterroles",
+        false,
+        []
+    ),
+    res!(
+        "rbac.authorization.k8s.io",
+        "v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        []
+    ),
+    res!(
+        "autoscaling",
+        "v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        true,
+        ["hpa"]
+    ),
+    res!(
+        "apiextensions.k8s.io",
+        "v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        ["crd", "crds"]
+    ),
     res!("coordination.k8s.io", "v1", "Lease", "leases", true, []),
 ];
 
@@ -83,7 +188,9 @@ pub fn by_kind(kind: &str) -> Option<&'static KnownResource> {
 }
 
 pub fn by_group_kind(gk: &GroupKind) -> Option<&'static KnownResource> {
-    KNOWN.iter().find(|r| r.kind == gk.kind && r.group == gk.group)
+    KNOWN
+        .iter()
+        .find(|r| r.kind == gk.kind && r.group == gk.group)
 }
 
 /// A name as a user or a layout spells it: kind, plural, singular or short name,
@@ -116,8 +223,14 @@ mod tests {
     fn lookup_resolves_every_spelling() {
         assert_eq!(lookup("po").unwrap().kind, "Pod");
         assert_eq!(lookup("pods").unwrap().kind, "Pod");
-        assert_eq!(lookup("PersistentVolumeClaim").unwrap().plural, "persistentvolumeclaims");
-        assert_eq!(lookup("storageclasses.storage.k8s.io").unwrap().kind, "StorageClass");
+        assert_eq!(
+            lookup("PersistentVolumeClaim").unwrap().plural,
+            "persistentvolumeclaims"
+        );
+        assert_eq!(
+            lookup("storageclasses.storage.k8s.io").unwrap().kind,
+            "StorageClass"
+        );
         assert!(lookup("storageclasses.apps").is_none());
         assert!(lookup("widgets").is_none());
     }
@@ -129,7 +242,10 @@ mod tests {
 
     #[test]
     fn scope_is_known_for_standard_kinds() {
-        assert!(is_cluster_scoped(&GroupKind::new("storage.k8s.io", "StorageClass")));
+        assert!(is_cluster_scoped(&GroupKind::new(
+            "storage.k8s.io",
+            "StorageClass"
+        )));
         assert!(!is_cluster_scoped(&GroupKind::new("", "Pod")));
         assert!(!is_cluster_scoped(&GroupKind::new("example.com", "Widget")));
     }

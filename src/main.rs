@@ -10,7 +10,10 @@ fn main() {
     let _ = color_eyre::install();
     ktriage::logging::init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -19,7 +22,13 @@ fn main() {
     };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    let code = runtime.block_on(commands::execute(cli, &mut Io { out: &mut out, err: &mut err }));
+    let code = runtime.block_on(commands::execute(
+        cli,
+        &mut Io {
+            out: &mut out,
+            err: &mut err,
+        },
+    ));
     drop(out);
     drop(err);
     std::process::exit(code);

@@ -11,7 +11,9 @@ pub fn sanitize(s: &str) -> String {
             '\n' | '\t' => out.push(c),
             c if c.is_control() => out.push_str(&format!("\\x{:02x}", c as u32)),
             // Bidirectional overrides can make text read differently than it is.
-            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
+                out.push_str(&format!("\\u{{{:04x}}}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -73,7 +75,11 @@ mod tests {
 
     #[test]
     fn wraps_within_width() {
-        let lines = wrap("the quick brown fox jumps over the lazy dog again and again", 24, "  ");
+        let lines = wrap(
+            "the quick brown fox jumps over the lazy dog again and again",
+            24,
+            "  ",
+        );
         assert!(lines.iter().all(|l| l.chars().count() <= 24), "{lines:?}");
         assert_eq!(lines.join(" ").split_whitespace().count(), 12);
         let long = wrap(&"x".repeat(50), 24, "");

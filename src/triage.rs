@@ -46,7 +46,11 @@ pub struct TriageReport {
 impl TriageReport {
     /// 3 when something critical is suggested, 4 for a warning, else 0.
     pub fn exit_code(&self) -> i32 {
-        self.suggestions.iter().map(|s| s.severity).max().map_or(0, Severity::exit_code)
+        self.suggestions
+            .iter()
+            .map(|s| s.severity)
+            .max()
+            .map_or(0, Severity::exit_code)
     }
 }
 
@@ -58,18 +62,27 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
         let candidates = match candidates(round, rb, symptom.scope).await {
             Ok(c) => c,
             Err(reason) => {
-                not_checked.push(NotChecked { runbook: rb.id.clone(), reason });
+                not_checked.push(NotChecked {
+                    runbook: rb.id.clone(),
+                    reason,
+                });
                 continue;
             }
         };
         let objects: Vec<Arc<Value>> = candidates.iter().map(|(_, v)| v.clone()).collect();
         let results = round.symptoms(rb, &objects).await;
-        let mut groups: BTreeMap<String, Vec<(Option<String>, crate::runbook::engine::SymptomResult)>> = BTreeMap::new();
+        let mut groups: BTreeMap<
+            String,
+            Vec<(Option<String>, crate::runbook::engine::SymptomResult)>,
+        > = BTreeMap::new();
         let mut unknown = 0;
         for ((target, _), result) in candidates.into_iter().zip(results) {
             match result {
                 Some(r) if r.matched == Some(true) => {
-                    let key = r.group.clone().unwrap_or_else(|| target.clone().unwrap_or_default());
+                    let key = r
+                        .group
+                        .clone()
+                        .unwrap_or_else(|| target.clone().unwrap_or_default());
                     groups.entry(key).or_default().push((target, r));
                 }
                 Some(r) if r.matched == Some(false) => {}
@@ -98,7 +111,11 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
                 reason,
                 since: first.since,
                 count,
-                also: if count > 1 { members.iter().filter_map(|(t, _)| t.clone()).collect() } else { Vec::new() },
+                also: if count > 1 {
+                    members.iter().filter_map(|(t, _)| t.clone()).collect()
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -110,26 +127,47 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
             .then_with(|| a.runbook.cmp(&b.runbook))
             .then_with(|| a.target.cmp(&b.target))
     });
-    TriageReport { suggestions, not_checked }
+    TriageReport {
+        suggestions,
+        not_checked,
+    }
 }
 
 /// The objects a runbook's symptom is evaluated on, with how a user names each.
-async fn candidates(round: &Round<'_>, rb: &Runbook, scope: SymptomScope) -> Result<Vec<(Option<String>, Arc<Value>)>, String> {
+async fn candidates(
+    round: &Round<'_>,
+    rb: &Runbook,
+    scope: SymptomScope,
+) -> Result<Vec<(Option<String>, Arc<Value>)>, String> {
     if scope == SymptomScope::Cluster {
         return Ok(vec![(None, Arc::new(Value::Null))]);
     }
     match &rb.target.kind {
         TargetKind::Cluster => Ok(vec![(None, Arc::new(Value::Null))]),
-        TargetKind::Kubernetes { resource, namespaced } => {
-            let q = FactQuery::List { resource: resource.clone(), namespace: None, label_selector: None, field_selector: None };
+        TargetKind::Kubernetes {
+            resource,
+            namespaced,
+        } => {
+            let q = FactQuery::List {
+                resource: resource.clone(),
+                namespace: None,
+                label_selector: None,
+                field_selector: None,
+            };
             let items = fetch(round, q).await?;
             Ok(items
                 .as_array()
                 .into_iter()
                 .flatten()
                 .map(|o| {
-                    let name = o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or_default();
-                    let reference = match (namespaced, o.pointer("/metadata/namespace").and_then(Value::as_str)) {
+                    let name = o
+                        .pointer("/metadata/name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let reference = match (
+                        namespaced,
+                        o.pointer("/metadata/namespace").and_then(Value::as_str),
+                    ) {
                         (true, Some(ns)) => format!("{ns}/{name}"),
                         _ => name.to_string(),
                     };
@@ -139,13 +177,25 @@ async fn candidates(round: &Round<'_>, rb: &Runbook, scope: SymptomScope) -> Res
         }
         TargetKind::EksNodegroup => {
             let list = fetch(round, FactQuery::Eks(EksQuery::ListNodegroups)).await?;
-            let names: Vec<String> = list.get("nodegroups").and_then(Value::as_array).into_iter().flatten().filter_map(|n| n.as_str().map(str::to_string)).collect();
-            let queries: Vec<FactQuery> = names.iter().map(|n| FactQuery::Eks(EksQuery::DescribeNodegroup { name: n.clone() })).collect();
+            let names: Vec<String> = list
+                .get("nodegroups")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect();
+            let queries: Vec<FactQuery> = names
+                .iter()
+                .map(|n| FactQuery::Eks(EksQuery::DescribeNodegroup { name: n.clone() }))
+                .collect();
             round.cache.fetch_all(round.source, queries.clone()).await;
             let mut out = Vec::new();
             for (name, q) in names.into_iter().zip(queries) {
                 if let Some(Ok(v)) = round.cache.lookup(&q) {
-                    out.push((Some(name), Arc::new(v.get("nodegroup").cloned().unwrap_or(Value::Null))));
+                    out.push((
+                        Some(name),
+                        Arc::new(v.get("nodegroup").cloned().unwrap_or(Value::Null)),
+                    ));
                 }
             }
             Ok(out)

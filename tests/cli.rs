@@ -6,7 +6,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name).display().to_string()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 fn example() -> String {
@@ -28,81 +32,236 @@ fn ktriage_in(args: &[&str], config_home: Option<&Path>) -> Out {
     cmd.args(args);
     // Keep the user's own runbooks and logs out of the tests.
     let isolated = tempfile::tempdir().unwrap();
-    cmd.env("XDG_CONFIG_HOME", config_home.unwrap_or(isolated.path())).env("XDG_STATE_HOME", isolated.path());
+    cmd.env("XDG_CONFIG_HOME", config_home.unwrap_or(isolated.path()))
+        .env("XDG_STATE_HOME", isolated.path());
     let out = cmd.output().expect("binary runs");
-    Out { code: out.status.code().unwrap_or(-1), stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 #[test]
 fn text_output_fits_80_columns_and_exits_by_severity() {
-    let o = ktriage(&["run", "pvc-pending", "--snapshot", &example(), "--target", "shop/reports-archive"]);
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "--target",
+        "shop/reports-archive",
+    ]);
     assert_eq!(o.code, 3, "{}", o.stderr);
     assert!(o.stdout.contains("✗ CRITICAL  PVC_STORAGECLASS_NOT_FOUND"));
     for line in o.stdout.lines() {
         assert!(line.chars().count() <= 80, "line over 80 columns: {line:?}");
     }
-    let info = ktriage(&["run", "pvc-pending", "--snapshot", &fixture("pvc-wffc-no-consumer"), "--target", "reporting/quarterly-exports"]);
+    let info = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &fixture("pvc-wffc-no-consumer"),
+        "--target",
+        "reporting/quarterly-exports",
+    ]);
     assert_eq!(info.code, 0, "an info finding exits 0: {}", info.stdout);
-    let warning = ktriage(&["run", "pvc-pending", "--snapshot", &fixture("pvc-consumer-unschedulable"), "--target", "monitoring/prometheus-server"]);
+    let warning = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &fixture("pvc-consumer-unschedulable"),
+        "--target",
+        "monitoring/prometheus-server",
+    ]);
     assert_eq!(warning.code, 4, "a warning exits 4");
 }
 
 #[test]
 fn markdown_output_is_pasteable() {
-    let o = ktriage(&["run", "pvc-pending", "--snapshot", &example(), "--target", "shop/reports-archive", "-o", "markdown"]);
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "--target",
+        "shop/reports-archive",
+        "-o",
+        "markdown",
+    ]);
     assert_eq!(o.code, 3);
-    assert!(o.stdout.starts_with("### ktriage: `pvc-pending` on `shop/reports-archive`"), "{}", o.stdout);
+    assert!(
+        o.stdout
+            .starts_with("### ktriage: `pvc-pending` on `shop/reports-archive`"),
+        "{}",
+        o.stdout
+    );
     assert!(o.stdout.contains("`PVC_STORAGECLASS_NOT_FOUND`"));
-    assert!(o.stdout.contains("  > ProvisioningFailed: storageclass.storage.k8s.io \"gp3-encrypted\" not found"), "{}", o.stdout);
-    assert!(o.stdout.contains("#### Read-only checks\n\n```sh\nkubectl get storageclass\n"));
-    assert!(o.stdout.contains("| ✗ | Does StorageClass \"gp3-encrypted\" exist? |"));
+    assert!(
+        o.stdout.contains(
+            "  > ProvisioningFailed: storageclass.storage.k8s.io \"gp3-encrypted\" not found"
+        ),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .contains("#### Read-only checks\n\n```sh\nkubectl get storageclass\n")
+    );
+    assert!(
+        o.stdout
+            .contains("| ✗ | Does StorageClass \"gp3-encrypted\" exist? |")
+    );
 }
 
 #[test]
 fn a_question_waits_for_an_answer_and_the_answer_is_checked() {
     let snap = fixture("pvc-wffc-consumer-scheduled");
-    let o = ktriage(&["run", "pvc-pending", "--snapshot", &snap, "--target", "notebooks/claim-alice", "-o", "json"]);
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &snap,
+        "--target",
+        "notebooks/claim-alice",
+        "-o",
+        "json",
+    ]);
     assert_eq!(o.code, 5, "waiting for an answer is not a conclusion");
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["status"], "needs-input");
     assert_eq!(v["question"]["step"], "ask-provisioner-log");
-    assert!(v["question"]["command"].as_str().unwrap().starts_with("kubectl logs -n kube-system deploy/ebs-csi-controller -c csi-provisioner"));
-    let text = ktriage(&["run", "pvc-pending", "--snapshot", &snap, "--target", "notebooks/claim-alice"]);
-    assert!(text.stdout.contains("Answer with --answer ask-provisioner-log=CHOICE"), "{}", text.stdout);
+    assert!(
+        v["question"]["command"].as_str().unwrap().starts_with(
+            "kubectl logs -n kube-system deploy/ebs-csi-controller -c csi-provisioner"
+        )
+    );
+    let text = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &snap,
+        "--target",
+        "notebooks/claim-alice",
+    ]);
+    assert!(
+        text.stdout
+            .contains("Answer with --answer ask-provisioner-log=CHOICE"),
+        "{}",
+        text.stdout
+    );
 
-    let answered = ktriage(&["run", "pvc-pending", "--snapshot", &snap, "--target", "notebooks/claim-alice", "--answer", "ask-provisioner-log=kms"]);
+    let answered = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &snap,
+        "--target",
+        "notebooks/claim-alice",
+        "--answer",
+        "ask-provisioner-log=kms",
+    ]);
     assert_eq!(answered.code, 3);
     assert!(answered.stdout.contains("PVC_KMS_KEY_UNUSABLE"));
 
-    let bad_choice = ktriage(&["run", "pvc-pending", "--snapshot", &snap, "--target", "notebooks/claim-alice", "--answer", "ask-provisioner-log=maybe"]);
+    let bad_choice = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &snap,
+        "--target",
+        "notebooks/claim-alice",
+        "--answer",
+        "ask-provisioner-log=maybe",
+    ]);
     assert_eq!(bad_choice.code, 2);
-    assert!(bad_choice.stderr.contains("choose one of: quota, kms, other, nothing"), "{}", bad_choice.stderr);
-    let bad_step = ktriage(&["run", "pvc-pending", "--snapshot", &snap, "--target", "notebooks/claim-alice", "--answer", "ask-provisoner-log=kms"]);
+    assert!(
+        bad_choice
+            .stderr
+            .contains("choose one of: quota, kms, other, nothing"),
+        "{}",
+        bad_choice.stderr
+    );
+    let bad_step = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &snap,
+        "--target",
+        "notebooks/claim-alice",
+        "--answer",
+        "ask-provisoner-log=kms",
+    ]);
     assert_eq!(bad_step.code, 2);
-    assert!(bad_step.stderr.contains("did you mean `ask-provisioner-log`"), "{}", bad_step.stderr);
+    assert!(
+        bad_step
+            .stderr
+            .contains("did you mean `ask-provisioner-log`"),
+        "{}",
+        bad_step.stderr
+    );
 }
 
 #[test]
 fn a_target_that_does_not_exist_lists_close_names() {
-    let o = ktriage(&["run", "pvc-pending", "--snapshot", &example(), "--target", "shop/reports-archiv"]);
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "--target",
+        "shop/reports-archiv",
+    ]);
     assert_eq!(o.code, 2);
     assert!(o.stderr.contains("PersistentVolumeClaim `shop/reports-archiv` does not exist; did you mean `shop/reports-archive`"), "{}", o.stderr);
-    let bare = ktriage(&["run", "pvc-pending", "--snapshot", &example(), "--target", "reports-archive"]);
+    let bare = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "--target",
+        "reports-archive",
+    ]);
     assert_eq!(bare.code, 2);
-    assert!(bare.stderr.contains("`shop/reports-archive`"), "{}", bare.stderr);
+    assert!(
+        bare.stderr.contains("`shop/reports-archive`"),
+        "{}",
+        bare.stderr
+    );
 }
 
 #[test]
 fn usage_errors_exit_2_and_say_what_to_do() {
     let no_target = ktriage(&["run", "pvc-pending", "--snapshot", &example()]);
     assert_eq!(no_target.code, 2);
-    assert!(no_target.stderr.contains("--target NAMESPACE/NAME"), "{}", no_target.stderr);
-    let unknown = ktriage(&["run", "pvc-pendin", "--snapshot", &example(), "--target", "a/b"]);
+    assert!(
+        no_target.stderr.contains("--target NAMESPACE/NAME"),
+        "{}",
+        no_target.stderr
+    );
+    let unknown = ktriage(&[
+        "run",
+        "pvc-pendin",
+        "--snapshot",
+        &example(),
+        "--target",
+        "a/b",
+    ]);
     assert_eq!(unknown.code, 2);
-    assert!(unknown.stderr.contains("did you mean `pvc-pending`"), "{}", unknown.stderr);
+    assert!(
+        unknown.stderr.contains("did you mean `pvc-pending`"),
+        "{}",
+        unknown.stderr
+    );
     let missing = ktriage(&["triage", "--snapshot", "/nonexistent/snapshot"]);
     assert_eq!(missing.code, 2);
-    assert!(missing.stderr.contains("/nonexistent/snapshot does not exist"), "{}", missing.stderr);
+    assert!(
+        missing
+            .stderr
+            .contains("/nonexistent/snapshot does not exist"),
+        "{}",
+        missing.stderr
+    );
     let bad_flag = ktriage(&["triage", "--snapshot", &example(), "--output", "yaml"]);
     assert_eq!(bad_flag.code, 2);
 }
@@ -116,7 +275,10 @@ fn triage_json_is_the_contract() {
     assert_eq!(s["runbook"], "pvc-pending");
     assert_eq!(s["target"], "shop/reports-archive");
     assert_eq!(s["severity"], "critical");
-    assert!(s["reason"].as_str().unwrap().starts_with("Pending for 19m"), "{s}");
+    assert!(
+        s["reason"].as_str().unwrap().starts_with("Pending for 19m"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -125,12 +287,28 @@ fn escape_sequences_from_the_cluster_are_neutralised() {
     let snap = tmp.path().join("snap");
     copy_dir(Path::new(&example()), &snap);
     let events = snap.join("k8s/events/shop.json");
-    let text = std::fs::read_to_string(&events).unwrap().replace("not found\"", "not found\\u001b[2J\\u001b]0;pwned\\u0007\"");
+    let text = std::fs::read_to_string(&events)
+        .unwrap()
+        .replace("not found\"", "not found\\u001b[2J\\u001b]0;pwned\\u0007\"");
     std::fs::write(&events, text).unwrap();
-    let o = ktriage(&["run", "pvc-pending", "--snapshot", snap.to_str().unwrap(), "--target", "shop/reports-archive"]);
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--target",
+        "shop/reports-archive",
+    ]);
     assert_eq!(o.code, 3);
-    assert!(!o.stdout.contains('\u{1b}') && !o.stdout.contains('\u{7}'), "raw escape reached the terminal");
-    assert!(o.stdout.contains("found\\x1b[2J\\x1b]0;pwned\\x07"), "{}", o.stdout);
+    assert!(
+        !o.stdout.contains('\u{1b}') && !o.stdout.contains('\u{7}'),
+        "raw escape reached the terminal"
+    );
+    assert!(
+        o.stdout.contains("found\\x1b[2J\\x1b]0;pwned\\x07"),
+        "{}",
+        o.stdout
+    );
 }
 
 #[test]
@@ -138,11 +316,26 @@ fn a_broken_snapshot_file_is_named_and_the_rest_still_serves() {
     let tmp = tempfile::tempdir().unwrap();
     let snap = tmp.path().join("snap");
     copy_dir(Path::new(&example()), &snap);
-    std::fs::write(snap.join("k8s/broken.yaml"), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [oops\n").unwrap();
-    let o = ktriage(&["run", "pvc-pending", "--snapshot", snap.to_str().unwrap(), "--target", "shop/reports-archive"]);
+    std::fs::write(
+        snap.join("k8s/broken.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [oops\n",
+    )
+    .unwrap();
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--target",
+        "shop/reports-archive",
+    ]);
     assert_eq!(o.code, 3, "{}", o.stderr);
     assert!(o.stdout.contains("PVC_STORAGECLASS_NOT_FOUND"));
-    assert!(o.stderr.contains("k8s/broken.yaml:4:"), "the broken file is reported with its position: {}", o.stderr);
+    assert!(
+        o.stderr.contains("k8s/broken.yaml:4:"),
+        "the broken file is reported with its position: {}",
+        o.stderr
+    );
 }
 
 #[test]
@@ -151,17 +344,42 @@ fn user_runbooks_override_and_broken_ones_do_not_stop_the_rest() {
     let dir = config.path().join("ktriage/runbooks");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("broken.yaml"), "id: broken\ntitle: Broken\ntarget: {kind: Cluster}\nsteps:\n  - id: a\n    title: A\n    check: 'size(('\n    then: c\n    else: c\nconclusions:\n  - {id: c, code: C, severity: info, title: C, summary: C}\n").unwrap();
-    let o = ktriage_in(&["run", "pvc-pending", "--snapshot", &example(), "--target", "shop/reports-archive"], Some(config.path()));
+    let o = ktriage_in(
+        &[
+            "run",
+            "pvc-pending",
+            "--snapshot",
+            &example(),
+            "--target",
+            "shop/reports-archive",
+        ],
+        Some(config.path()),
+    );
     assert_eq!(o.code, 3, "pvc-pending still runs: {}", o.stderr);
-    assert!(o.stderr.contains("broken.yaml:7:"), "the broken runbook is reported: {}", o.stderr);
+    assert!(
+        o.stderr.contains("broken.yaml:7:"),
+        "the broken runbook is reported: {}",
+        o.stderr
+    );
 
     // A user runbook with a built-in id replaces it.
-    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/pvc-pending.yaml")).unwrap().replace("title: A PersistentVolumeClaim stays Pending", "title: Our own pvc-pending");
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/pvc-pending.yaml"),
+    )
+    .unwrap()
+    .replace(
+        "title: A PersistentVolumeClaim stays Pending",
+        "title: Our own pvc-pending",
+    );
     std::fs::remove_file(dir.join("broken.yaml")).unwrap();
     std::fs::write(dir.join("pvc-pending.yaml"), text).unwrap();
     let list = ktriage_in(&["runbooks", "list"], Some(config.path()));
     assert_eq!(list.code, 0, "{}", list.stderr);
-    assert!(list.stdout.contains("Our own pvc-pending"), "{}", list.stdout);
+    assert!(
+        list.stdout.contains("Our own pvc-pending"),
+        "{}",
+        list.stdout
+    );
 }
 
 #[test]
@@ -171,10 +389,20 @@ fn validate_reports_file_line_column_and_fails() {
     std::fs::write(&file, "id: typo\ntitle: Typo\ntarget: {kind: Cluster}\nsteps:\n  - id: a\n    title: A\n    check: 'true'\n    then: c\n    else: nowhere\nconclusions:\n  - {id: c, code: C, severity: info, title: C, summary: C}\n").unwrap();
     let o = ktriage(&["runbooks", "validate", file.to_str().unwrap()]);
     assert_eq!(o.code, 2);
-    assert!(o.stdout.contains(&format!("{}:9:11: step `a` leads to `nowhere`", file.display())), "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!(
+            "{}:9:11: step `a` leads to `nowhere`",
+            file.display()
+        )),
+        "{}",
+        o.stdout
+    );
     let ok = ktriage(&["runbooks", "validate"]);
     assert_eq!(ok.code, 0, "{}", ok.stdout);
-    assert!(ok.stdout.contains("ok    builtin:runbooks/pvc-pending.yaml"));
+    assert!(
+        ok.stdout
+            .contains("ok    builtin:runbooks/pvc-pending.yaml")
+    );
 }
 
 #[test]
@@ -192,15 +420,31 @@ fn the_committed_schema_is_the_generated_one() {
     let o = ktriage(&["runbooks", "schema"]);
     assert_eq!(o.code, 0);
     let generated: Value = serde_json::from_str(&o.stdout).unwrap();
-    let committed: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/runbook.schema.json")).unwrap()).unwrap();
-    assert_eq!(generated, committed, "run `ktriage runbooks schema > docs/runbook.schema.json`");
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/runbook.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        generated, committed,
+        "run `ktriage runbooks schema > docs/runbook.schema.json`"
+    );
     assert_eq!(generated["title"], "ktriage runbook");
     assert!(generated["properties"]["steps"].is_object());
 }
 
 #[test]
 fn runbooks_test_runs_the_cases() {
-    let o = ktriage(&["runbooks", "test", Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks").to_str().unwrap()]);
+    let o = ktriage(&[
+        "runbooks",
+        "test",
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("runbooks")
+            .to_str()
+            .unwrap(),
+    ]);
     assert_eq!(o.code, 0, "{}", o.stdout);
     assert!(o.stdout.contains("cases passed; 0 conclusion(s) uncovered"));
 }

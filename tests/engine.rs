@@ -23,7 +23,11 @@ struct World {
 
 impl World {
     fn new() -> Self {
-        World { answers: HashMap::new(), fetched: RefCell::new(HashMap::new()), asked: RefCell::new(Vec::new()) }
+        World {
+            answers: HashMap::new(),
+            fetched: RefCell::new(HashMap::new()),
+            asked: RefCell::new(Vec::new()),
+        }
     }
 
     fn with(mut self, q: FactQuery, a: Result<Value, FactError>) -> Self {
@@ -34,9 +38,17 @@ impl World {
     /// Fetches like the driver does: what the engine asks for, once.
     fn fetch(&self, queries: Vec<FactQuery>) {
         for q in queries {
-            assert!(!self.fetched.borrow().contains_key(&q), "query asked twice: {q:?}");
+            assert!(
+                !self.fetched.borrow().contains_key(&q),
+                "query asked twice: {q:?}"
+            );
             self.asked.borrow_mut().push(q.clone());
-            let a = self.answers.get(&q).cloned().unwrap_or_else(|| Err(FactError::unavailable(format!("not in test world: {q}"), "add it")));
+            let a = self.answers.get(&q).cloned().unwrap_or_else(|| {
+                Err(FactError::unavailable(
+                    format!("not in test world: {q}"),
+                    "add it",
+                ))
+            });
             self.fetched.borrow_mut().insert(q, a);
         }
     }
@@ -49,19 +61,49 @@ impl FactLookup for World {
 }
 
 fn env() -> Environment {
-    Environment::new(chrono::Utc.with_ymd_and_hms(2026, 11, 20, 3, 12, 44).unwrap())
+    Environment::new(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 20, 3, 12, 44)
+            .unwrap(),
+    )
 }
 
 fn catalog(files: &[&str]) -> Catalog {
-    let c = Catalog::from_files(files.iter().enumerate().map(|(i, t)| RunbookFile { path: format!("test{i}.yaml"), text: t.to_string(), builtin: false }).collect());
+    let c = Catalog::from_files(
+        files
+            .iter()
+            .enumerate()
+            .map(|(i, t)| RunbookFile {
+                path: format!("test{i}.yaml"),
+                text: t.to_string(),
+                builtin: false,
+            })
+            .collect(),
+    );
     assert!(c.errors.is_empty(), "{:?}", c.errors);
     c
 }
 
-fn walk(catalog: &Catalog, id: &str, target: Option<&str>, answers: &[(&str, &str)], world: &World) -> WalkRecord {
+fn walk(
+    catalog: &Catalog,
+    id: &str,
+    target: Option<&str>,
+    answers: &[(&str, &str)],
+    world: &World,
+) -> WalkRecord {
     let env = env();
-    let answers: BTreeMap<String, String> = answers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    let input = WalkInput { catalog, runbook: catalog.get(id).unwrap(), target, answers: &answers, env: &env, facts: world };
+    let answers: BTreeMap<String, String> = answers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let input = WalkInput {
+        catalog,
+        runbook: catalog.get(id).unwrap(),
+        target,
+        answers: &answers,
+        env: &env,
+        facts: world,
+    };
     for _ in 0..50 {
         match engine::walk(&input) {
             Progress::Done(r) => return r,
@@ -75,11 +117,20 @@ fn walk(catalog: &Catalog, id: &str, target: Option<&str>, answers: &[(&str, &st
 }
 
 fn get(kind: &str, group: &str, ns: Option<&str>, name: &str) -> FactQuery {
-    FactQuery::Get { resource: GroupKind::new(group, kind), namespace: ns.map(str::to_string), name: name.to_string() }
+    FactQuery::Get {
+        resource: GroupKind::new(group, kind),
+        namespace: ns.map(str::to_string),
+        name: name.to_string(),
+    }
 }
 
 fn list(kind: &str, group: &str, ns: Option<&str>) -> FactQuery {
-    FactQuery::List { resource: GroupKind::new(group, kind), namespace: ns.map(str::to_string), label_selector: None, field_selector: None }
+    FactQuery::List {
+        resource: GroupKind::new(group, kind),
+        namespace: ns.map(str::to_string),
+        label_selector: None,
+        field_selector: None,
+    }
 }
 
 fn pod(ns: &str, name: &str, extra: Value) -> Value {
@@ -148,13 +199,22 @@ conclusions:
 
 fn basic_world(phase: &str) -> World {
     World::new()
-        .with(get("Pod", "", Some("shop"), "web"), Ok(pod("shop", "web", json!({"status": {"phase": phase}}))))
-        .with(get("ConfigMap", "", Some("shop"), "settings"), Ok(json!({"metadata": {"name": "settings"}})))
-        .with(list("Pod", "", Some("shop")), Ok(json!([
-            pod("shop", "a", json!({"status": {"phase": "Pending"}})),
-            pod("shop", "b", json!({"status": {"phase": "Pending"}})),
-            pod("shop", "c", json!({"status": {"phase": "Running"}})),
-        ])))
+        .with(
+            get("Pod", "", Some("shop"), "web"),
+            Ok(pod("shop", "web", json!({"status": {"phase": phase}}))),
+        )
+        .with(
+            get("ConfigMap", "", Some("shop"), "settings"),
+            Ok(json!({"metadata": {"name": "settings"}})),
+        )
+        .with(
+            list("Pod", "", Some("shop")),
+            Ok(json!([
+                pod("shop", "a", json!({"status": {"phase": "Pending"}})),
+                pod("shop", "b", json!({"status": {"phase": "Pending"}})),
+                pod("shop", "c", json!({"status": {"phase": "Running"}})),
+            ])),
+        )
 }
 
 #[test]
@@ -169,16 +229,32 @@ fn check_routes_and_records_reasons() {
     assert_eq!(concl.summary, "2 pods pending: a, b");
     assert_eq!(concl.evidence[0].quotes, ["a", "b"]);
     assert_eq!(r.exit_code(), 4);
-    let steps: Vec<(&str, Outcome)> = r.path.iter().map(|s| (s.step.as_str(), s.outcome)).collect();
-    assert_eq!(steps, [("running", Outcome::True), ("many-pending", Outcome::True)]);
+    let steps: Vec<(&str, Outcome)> = r
+        .path
+        .iter()
+        .map(|s| (s.step.as_str(), s.outcome))
+        .collect();
+    assert_eq!(
+        steps,
+        [("running", Outcome::True), ("many-pending", Outcome::True)]
+    );
     assert_eq!(r.path[0].title, "Is web running?");
     assert_eq!(r.path[0].reason, "phase Running, config settings");
     assert_eq!(r.path[0].next.as_deref(), Some("many-pending"));
     assert!(r.missing.is_empty());
     // Every fact read is listed as evidence with the command that shows it.
     let names: Vec<&str> = r.facts.iter().map(|f| f.name.as_str()).collect();
-    assert!(names.contains(&"cm") && names.contains(&"pods"), "{names:?}");
-    assert!(r.facts.iter().any(|f| f.commands.iter().any(|c| c == "kubectl get pod -n shop")), "{:?}", r.facts);
+    assert!(
+        names.contains(&"cm") && names.contains(&"pods"),
+        "{names:?}"
+    );
+    assert!(
+        r.facts
+            .iter()
+            .any(|f| f.commands.iter().any(|c| c == "kubectl get pod -n shop")),
+        "{:?}",
+        r.facts
+    );
 }
 
 #[test]
@@ -196,14 +272,28 @@ fn facts_are_lazy_and_short_circuit() {
 fn empty_evidence_is_left_out() {
     let c = catalog(&[BASIC]);
     let r = walk(&c, "basic", Some("shop/web"), &[], &basic_world("Failed"));
-    let labels: Vec<&str> = r.conclusion.as_ref().unwrap().evidence.iter().map(|e| e.label.as_str()).collect();
+    let labels: Vec<&str> = r
+        .conclusion
+        .as_ref()
+        .unwrap()
+        .evidence
+        .iter()
+        .map(|e| e.label.as_str())
+        .collect();
     assert_eq!(labels, ["Phase"]);
 }
 
 #[test]
 fn where_filters_lists_and_value_facts_compute() {
     let c = catalog(&[BASIC]);
-    let w = basic_world("Running").with(list("Pod", "", Some("shop")), Ok(json!([pod("shop", "a", json!({"status": {"phase": "Pending"}}))])));
+    let w = basic_world("Running").with(
+        list("Pod", "", Some("shop")),
+        Ok(json!([pod(
+            "shop",
+            "a",
+            json!({"status": {"phase": "Pending"}})
+        )])),
+    );
     let r = walk(&c, "basic", Some("shop/web"), &[], &w);
     assert_eq!(r.conclusion.unwrap().code, "FINE");
     assert_eq!(r.path[1].outcome, Outcome::False);
@@ -212,8 +302,16 @@ fn where_filters_lists_and_value_facts_compute() {
 #[test]
 fn unknown_fact_makes_the_walk_inconclusive_naming_it() {
     let c = catalog(&[BASIC]);
-    let forbidden = FactError::Forbidden { verb: "get".into(), resource: "configmaps".into(), namespace: Some("shop".into()), hint: "grant get on configmaps in shop".into() };
-    let w = basic_world("Running").with(get("ConfigMap", "", Some("shop"), "settings"), Err(forbidden));
+    let forbidden = FactError::Forbidden {
+        verb: "get".into(),
+        resource: "configmaps".into(),
+        namespace: Some("shop".into()),
+        hint: "grant get on configmaps in shop".into(),
+    };
+    let w = basic_world("Running").with(
+        get("ConfigMap", "", Some("shop"), "settings"),
+        Err(forbidden),
+    );
     let r = walk(&c, "basic", Some("shop/web"), &[], &w);
     assert_eq!(r.status, Status::Inconclusive);
     assert!(r.conclusion.is_none());
@@ -221,9 +319,18 @@ fn unknown_fact_makes_the_walk_inconclusive_naming_it() {
     assert_eq!(r.path.last().unwrap().outcome, Outcome::Unknown);
     assert_eq!(r.missing.len(), 1);
     assert_eq!(r.missing[0].fact, "cm");
-    assert_eq!(r.missing[0].reason, "forbidden: cannot get configmaps in shop");
+    assert_eq!(
+        r.missing[0].reason,
+        "forbidden: cannot get configmaps in shop"
+    );
     assert_eq!(r.missing[0].hint, "grant get on configmaps in shop");
-    assert!(r.missing[0].query.contains("kubectl get configmap settings -n shop"), "{}", r.missing[0].query);
+    assert!(
+        r.missing[0]
+            .query
+            .contains("kubectl get configmap settings -n shop"),
+        "{}",
+        r.missing[0].query
+    );
 }
 
 const TRI: &str = r#"
@@ -253,20 +360,40 @@ fn ns(name: &str) -> Value {
 #[test]
 fn an_unknown_side_does_not_matter_when_the_other_decides() {
     let c = catalog(&[TRI]);
-    let gone = || Err(FactError::unavailable("no Namespace objects in this snapshot", "add them"));
+    let gone = || {
+        Err(FactError::unavailable(
+            "no Namespace objects in this snapshot",
+            "add them",
+        ))
+    };
     // a unknown, b exists: `unknown || true` is true.
-    let w = World::new().with(get("Namespace", "", None, "a"), gone()).with(get("Namespace", "", None, "b"), Ok(ns("b")));
+    let w = World::new()
+        .with(get("Namespace", "", None, "a"), gone())
+        .with(get("Namespace", "", None, "b"), Ok(ns("b")));
     let r = walk(&c, "tri", None, &[], &w);
     assert_eq!(r.conclusion.as_ref().unwrap().code, "YES");
     // The summary reads the unknown fact: it says so instead of inventing a value.
-    assert!(r.conclusion.unwrap().summary.starts_with("a is unknown (a: unavailable: no Namespace objects"), "summary");
+    assert!(
+        r.conclusion
+            .unwrap()
+            .summary
+            .starts_with("a is unknown (a: unavailable: no Namespace objects"),
+        "summary"
+    );
 }
 
 #[test]
 fn an_undecidable_check_follows_its_unknown_route() {
     let c = catalog(&[TRI]);
-    let gone = || Err(FactError::unavailable("no Namespace objects in this snapshot", "add them"));
-    let w = World::new().with(get("Namespace", "", None, "a"), gone()).with(get("Namespace", "", None, "b"), Ok(Value::Null));
+    let gone = || {
+        Err(FactError::unavailable(
+            "no Namespace objects in this snapshot",
+            "add them",
+        ))
+    };
+    let w = World::new()
+        .with(get("Namespace", "", None, "a"), gone())
+        .with(get("Namespace", "", None, "b"), Ok(Value::Null));
     let r = walk(&c, "tri", None, &[], &w);
     assert_eq!(r.status, Status::Concluded);
     assert_eq!(r.conclusion.unwrap().code, "FALLBACK");
@@ -306,15 +433,42 @@ conclusions:
 fn switch_takes_the_first_matching_case() {
     let c = catalog(&[SWITCH]);
     let base = |phase: &str, node: Result<Value, FactError>| {
-        World::new().with(get("Pod", "", Some("a"), "p"), Ok(pod("a", "p", json!({"spec": {"nodeName": "n1"}, "status": {"phase": phase}})))).with(get("Node", "", None, "n1"), node)
+        World::new()
+            .with(
+                get("Pod", "", Some("a"), "p"),
+                Ok(pod(
+                    "a",
+                    "p",
+                    json!({"spec": {"nodeName": "n1"}, "status": {"phase": phase}}),
+                )),
+            )
+            .with(get("Node", "", None, "n1"), node)
     };
-    let r = walk(&c, "sw", Some("a/p"), &[], &base("Pending", Ok(json!({"metadata": {"name": "n1"}}))));
+    let r = walk(
+        &c,
+        "sw",
+        Some("a/p"),
+        &[],
+        &base("Pending", Ok(json!({"metadata": {"name": "n1"}}))),
+    );
     assert_eq!(r.conclusion.unwrap().code, "PENDING");
-    let r = walk(&c, "sw", Some("a/p"), &[], &base("Running", Ok(json!({"metadata": {"name": "n1"}}))));
+    let r = walk(
+        &c,
+        "sw",
+        Some("a/p"),
+        &[],
+        &base("Running", Ok(json!({"metadata": {"name": "n1"}}))),
+    );
     assert_eq!(r.conclusion.as_ref().unwrap().code, "ON_N1");
     assert_eq!(r.path[0].outcome, Outcome::Matched);
     assert_eq!(r.path[0].reason, "runs on n1");
-    let r = walk(&c, "sw", Some("a/p"), &[], &base("Succeeded", Ok(json!({"metadata": {"name": "n2"}}))));
+    let r = walk(
+        &c,
+        "sw",
+        Some("a/p"),
+        &[],
+        &base("Succeeded", Ok(json!({"metadata": {"name": "n2"}}))),
+    );
     assert_eq!(r.conclusion.as_ref().unwrap().code, "OTHER");
     assert_eq!(r.path[0].outcome, Outcome::Default);
 }
@@ -323,8 +477,21 @@ fn switch_takes_the_first_matching_case() {
 fn an_unknown_case_blocks_the_cases_after_it() {
     let c = catalog(&[SWITCH]);
     let w = World::new()
-        .with(get("Pod", "", Some("a"), "p"), Ok(pod("a", "p", json!({"spec": {"nodeName": "n1"}, "status": {"phase": "Running"}}))))
-        .with(get("Node", "", None, "n1"), Err(FactError::Transient { reason: "timeout after 3 retries".into(), hint: "try again".into() }));
+        .with(
+            get("Pod", "", Some("a"), "p"),
+            Ok(pod(
+                "a",
+                "p",
+                json!({"spec": {"nodeName": "n1"}, "status": {"phase": "Running"}}),
+            )),
+        )
+        .with(
+            get("Node", "", None, "n1"),
+            Err(FactError::Transient {
+                reason: "timeout after 3 retries".into(),
+                hint: "try again".into(),
+            }),
+        );
     let r = walk(&c, "sw", Some("a/p"), &[], &w);
     // Case 3 would match, but case 2 could not be decided and comes first.
     assert_eq!(r.status, Status::Inconclusive);
@@ -361,8 +528,14 @@ fn ask_waits_for_an_answer_then_follows_it() {
     let q = r.question.unwrap();
     assert_eq!(q.step, "journal");
     assert_eq!(q.prompt, "Read the kubelet journal on the node of p.");
-    assert_eq!(q.command.as_deref(), Some("journalctl -u kubelet --since -1h | grep p"));
-    assert_eq!(q.choices.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["cni", "clean"]);
+    assert_eq!(
+        q.command.as_deref(),
+        Some("journalctl -u kubelet --since -1h | grep p")
+    );
+    assert_eq!(
+        q.choices.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["cni", "clean"]
+    );
     assert_eq!(r.path.last().unwrap().outcome, Outcome::AwaitingAnswer);
 
     let r = walk(&c, "ask", Some("a/p"), &[("journal", "cni")], &w());
@@ -374,7 +547,10 @@ fn ask_waits_for_an_answer_then_follows_it() {
 
     let r = walk(&c, "ask", Some("a/p"), &[("journal", "maybe")], &w());
     assert_eq!(r.status, Status::NeedsInput);
-    assert_eq!(r.question.unwrap().rejected_answer.as_deref(), Some("maybe"));
+    assert_eq!(
+        r.question.unwrap().rejected_answer.as_deref(),
+        Some("maybe")
+    );
 }
 
 const HANDOVER_A: &str = r#"
@@ -412,9 +588,22 @@ fn handover_continues_in_the_other_runbook_and_keeps_the_trail() {
     let r = walk(&c, "first", Some("a/p"), &[], &w);
     assert_eq!(r.runbook, "first");
     let concl = r.conclusion.unwrap();
-    assert_eq!((concl.code.as_str(), concl.runbook.as_str()), ("DONE", "second"));
-    let trail: Vec<(&str, &str, Outcome)> = r.path.iter().map(|s| (s.runbook.as_str(), s.step.as_str(), s.outcome)).collect();
-    assert_eq!(trail, [("first", "go", Outcome::Handover), ("second", "loop", Outcome::False)]);
+    assert_eq!(
+        (concl.code.as_str(), concl.runbook.as_str()),
+        ("DONE", "second")
+    );
+    let trail: Vec<(&str, &str, Outcome)> = r
+        .path
+        .iter()
+        .map(|s| (s.runbook.as_str(), s.step.as_str(), s.outcome))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            ("first", "go", Outcome::Handover),
+            ("second", "loop", Outcome::False)
+        ]
+    );
     // The target was fetched once, though both runbooks read it.
     assert_eq!(w.asked.borrow().len(), 1);
 }
@@ -422,7 +611,10 @@ fn handover_continues_in_the_other_runbook_and_keeps_the_trail() {
 #[test]
 fn handover_cycles_stop_inconclusive() {
     let c = catalog(&[HANDOVER_A, HANDOVER_B]);
-    let w = World::new().with(get("Pod", "", Some("a"), "loop"), Ok(pod("a", "loop", json!({}))));
+    let w = World::new().with(
+        get("Pod", "", Some("a"), "loop"),
+        Ok(pod("a", "loop", json!({}))),
+    );
     let r = walk(&c, "first", Some("a/loop"), &[], &w);
     assert_eq!(r.status, Status::Inconclusive);
     assert_eq!(r.missing[0].fact, "handover");
@@ -436,7 +628,13 @@ fn a_missing_target_is_inconclusive_not_a_finding() {
     let r = walk(&c, "basic", Some("shop/ghost"), &[], &w);
     assert_eq!(r.status, Status::Inconclusive);
     assert_eq!(r.missing[0].fact, "target");
-    assert!(r.missing[0].reason.contains("Pod shop/ghost does not exist"), "{}", r.missing[0].reason);
+    assert!(
+        r.missing[0]
+            .reason
+            .contains("Pod shop/ghost does not exist"),
+        "{}",
+        r.missing[0].reason
+    );
     assert!(r.path.is_empty());
 }
 
@@ -467,9 +665,26 @@ conclusions:
 #[test]
 fn events_and_logs_take_their_runbook_shapes() {
     let c = catalog(&[EVENTS_LOGS]);
-    let p = pod("a", "p", json!({"spec": {"containers": [{"name": "app"}, {"name": "sidecar"}]}}));
-    let events_q = FactQuery::Events { object: ObjectRef { kind: "Pod".into(), namespace: Some("a".into()), name: "p".into(), uid: Some("uid-p".into()) } };
-    let logs = |c: &str| FactQuery::Logs { namespace: "a".into(), pod: "p".into(), container: c.into(), previous: false, tail_lines: Some(50) };
+    let p = pod(
+        "a",
+        "p",
+        json!({"spec": {"containers": [{"name": "app"}, {"name": "sidecar"}]}}),
+    );
+    let events_q = FactQuery::Events {
+        object: ObjectRef {
+            kind: "Pod".into(),
+            namespace: Some("a".into()),
+            name: "p".into(),
+            uid: Some("uid-p".into()),
+        },
+    };
+    let logs = |c: &str| FactQuery::Logs {
+        namespace: "a".into(),
+        pod: "p".into(),
+        container: c.into(),
+        previous: false,
+        tail_lines: Some(50),
+    };
     let w = World::new()
         .with(get("Pod", "", Some("a"), "p"), Ok(p))
         .with(events_q, Ok(json!([
@@ -482,7 +697,10 @@ fn events_and_logs_take_their_runbook_shapes() {
     let r = walk(&c, "el", Some("a/p"), &[], &w);
     let concl = r.conclusion.unwrap();
     assert_eq!(concl.code, "YES");
-    assert_eq!(concl.summary, "Back-off restarting failed container / 2026-11-20T03:00:01Z ERROR boom");
+    assert_eq!(
+        concl.summary,
+        "Back-off restarting failed container / 2026-11-20T03:00:01Z ERROR boom"
+    );
     let log_use = r.facts.iter().find(|f| f.name == "log").unwrap();
     assert_eq!(log_use.queries.len(), 2);
     assert_eq!(log_use.errors.len(), 1);
@@ -498,7 +716,10 @@ fn follow_up_is_offered_only_when_that_runbook_exists() {
     let c = catalog(&[&rb("basic"), BASIC]);
     let r = walk(&c, "f", None, &[], &World::new());
     let f = r.conclusion.unwrap().follow_up.unwrap();
-    assert_eq!((f.runbook.as_str(), f.target.as_deref()), ("basic", Some("x/y")));
+    assert_eq!(
+        (f.runbook.as_str(), f.target.as_deref()),
+        ("basic", Some("x/y"))
+    );
     let c = catalog(&[&rb("not-installed-yet")]);
     let r = walk(&c, "f", None, &[], &World::new());
     assert!(r.conclusion.unwrap().follow_up.is_none());
@@ -507,20 +728,56 @@ fn follow_up_is_offered_only_when_that_runbook_exists() {
 #[test]
 fn the_same_facts_give_the_same_walk() {
     let c = catalog(&[BASIC]);
-    let a = serde_json::to_value(walk(&c, "basic", Some("shop/web"), &[], &basic_world("Running"))).unwrap();
-    let b = serde_json::to_value(walk(&c, "basic", Some("shop/web"), &[], &basic_world("Running"))).unwrap();
+    let a = serde_json::to_value(walk(
+        &c,
+        "basic",
+        Some("shop/web"),
+        &[],
+        &basic_world("Running"),
+    ))
+    .unwrap();
+    let b = serde_json::to_value(walk(
+        &c,
+        "basic",
+        Some("shop/web"),
+        &[],
+        &basic_world("Running"),
+    ))
+    .unwrap();
     assert_eq!(a, b);
 }
 
 #[test]
 fn json_record_has_the_contract_fields() {
     let c = catalog(&[BASIC]);
-    let r = serde_json::to_value(walk(&c, "basic", Some("shop/web"), &[], &basic_world("Running"))).unwrap();
-    for key in ["runbook", "target", "status", "conclusion", "path", "missing", "question"] {
+    let r = serde_json::to_value(walk(
+        &c,
+        "basic",
+        Some("shop/web"),
+        &[],
+        &basic_world("Running"),
+    ))
+    .unwrap();
+    for key in [
+        "runbook",
+        "target",
+        "status",
+        "conclusion",
+        "path",
+        "missing",
+        "question",
+    ] {
         assert!(r.get(key).is_some(), "missing {key}");
     }
     assert_eq!(r["status"], "concluded");
-    for key in ["code", "severity", "title", "summary", "remediation", "evidence"] {
+    for key in [
+        "code",
+        "severity",
+        "title",
+        "summary",
+        "remediation",
+        "evidence",
+    ] {
         assert!(r["conclusion"].get(key).is_some(), "conclusion lacks {key}");
     }
     for key in ["step", "outcome", "reason"] {

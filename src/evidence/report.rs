@@ -93,11 +93,29 @@ fn walk_text(r: &WalkRecord, ctx: &Context) -> String {
                     if let Some(d) = &cmd.description {
                         let _ = writeln!(out, "  {label}  # {}", sanitize(d));
                     }
-                    let _ = writeln!(out, "  {}  $ {}", if cmd.description.is_some() { "      " } else { label }, sanitize(&cmd.run));
+                    let _ = writeln!(
+                        out,
+                        "  {}  $ {}",
+                        if cmd.description.is_some() {
+                            "      "
+                        } else {
+                            label
+                        },
+                        sanitize(&cmd.run)
+                    );
                 }
             }
             if let Some(f) = &c.follow_up {
-                let _ = writeln!(out, "\nNext: ktriage run {}{}{}", f.runbook, f.target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default(), ctx.source_flag);
+                let _ = writeln!(
+                    out,
+                    "\nNext: ktriage run {}{}{}",
+                    f.runbook,
+                    f.target
+                        .as_ref()
+                        .map(|t| format!(" --target {t}"))
+                        .unwrap_or_default(),
+                    ctx.source_flag
+                );
             }
         }
         (Status::NeedsInput, _) => {
@@ -113,7 +131,11 @@ fn walk_text(r: &WalkRecord, ctx: &Context) -> String {
                     push_wrapped(&mut out, l, "  ");
                 }
                 if let Some(bad) = &q.rejected_answer {
-                    let _ = writeln!(out, "\n`{}` is not one of the choices below.", sanitize(bad));
+                    let _ = writeln!(
+                        out,
+                        "\n`{}` is not one of the choices below.",
+                        sanitize(bad)
+                    );
                 }
                 let _ = writeln!(out, "\nAnswer with --answer {}=CHOICE:", q.step);
                 for c in &q.choices {
@@ -123,7 +145,11 @@ fn walk_text(r: &WalkRecord, ctx: &Context) -> String {
         }
         _ => {
             let _ = writeln!(out, "? INCONCLUSIVE");
-            push_wrapped(&mut out, "The walk stopped at a check whose facts could not be seen; nothing was concluded.", "");
+            push_wrapped(
+                &mut out,
+                "The walk stopped at a check whose facts could not be seen; nothing was concluded.",
+                "",
+            );
         }
     }
     if !r.missing.is_empty() {
@@ -152,10 +178,21 @@ fn md_escape_inline(s: &str) -> String {
 
 fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "### ktriage: `{}` on `{}`\n", r.runbook, md_escape_inline(&target_label(r)));
+    let _ = writeln!(
+        out,
+        "### ktriage: `{}` on `{}`\n",
+        r.runbook,
+        md_escape_inline(&target_label(r))
+    );
     match (&r.status, &r.conclusion) {
         (Status::Concluded, Some(c)) => {
-            let _ = writeln!(out, "**{}** `{}` — {}\n", severity_mark(&c.severity), c.code, md_escape_inline(&c.title));
+            let _ = writeln!(
+                out,
+                "**{}** `{}` — {}\n",
+                severity_mark(&c.severity),
+                c.code,
+                md_escape_inline(&c.title)
+            );
             let _ = writeln!(out, "{}\n", sanitize(&c.summary));
             if !c.evidence.is_empty() {
                 let _ = writeln!(out, "#### Evidence\n");
@@ -176,7 +213,10 @@ fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
             }
             let checks: Vec<_> = c.commands.iter().filter(|c| !c.changes).collect();
             let changes: Vec<_> = c.commands.iter().filter(|c| c.changes).collect();
-            for (title, list) in [("Read-only checks", checks), ("Changes (apply deliberately)", changes)] {
+            for (title, list) in [
+                ("Read-only checks", checks),
+                ("Changes (apply deliberately)", changes),
+            ] {
                 if list.is_empty() {
                     continue;
                 }
@@ -197,35 +237,73 @@ fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
                 out.push('\n');
             }
             if let Some(f) = &c.follow_up {
-                let _ = writeln!(out, "Next: `ktriage run {}{}{}`\n", f.runbook, f.target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default(), ctx.source_flag);
+                let _ = writeln!(
+                    out,
+                    "Next: `ktriage run {}{}{}`\n",
+                    f.runbook,
+                    f.target
+                        .as_ref()
+                        .map(|t| format!(" --target {t}"))
+                        .unwrap_or_default(),
+                    ctx.source_flag
+                );
             }
         }
         (Status::NeedsInput, _) => {
             if let Some(q) = &r.question {
-                let _ = writeln!(out, "**? Needs an answer** (step `{}`): {}\n", q.step, sanitize(&q.prompt));
+                let _ = writeln!(
+                    out,
+                    "**? Needs an answer** (step `{}`): {}\n",
+                    q.step,
+                    sanitize(&q.prompt)
+                );
                 if let Some(cmd) = &q.command {
                     let _ = writeln!(out, "```sh\n{}\n```\n", sanitize(cmd));
                 }
                 for c in &q.choices {
-                    let _ = writeln!(out, "- `--answer {}={}`: {}", q.step, c.id, md_escape_inline(&c.label));
+                    let _ = writeln!(
+                        out,
+                        "- `--answer {}={}`: {}",
+                        q.step,
+                        c.id,
+                        md_escape_inline(&c.label)
+                    );
                 }
                 out.push('\n');
             }
         }
         _ => {
-            let _ = writeln!(out, "**? Inconclusive**: a check's facts could not be seen; nothing was concluded.\n");
+            let _ = writeln!(
+                out,
+                "**? Inconclusive**: a check's facts could not be seen; nothing was concluded.\n"
+            );
         }
     }
     if !r.missing.is_empty() {
-        let _ = writeln!(out, "#### Not seen\n\n| fact | why | what would resolve it |\n|---|---|---|");
+        let _ = writeln!(
+            out,
+            "#### Not seen\n\n| fact | why | what would resolve it |\n|---|---|---|"
+        );
         for m in &r.missing {
-            let _ = writeln!(out, "| `{}` | {} | {} |", m.fact, md_escape_inline(&m.reason), md_escape_inline(&m.hint));
+            let _ = writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                m.fact,
+                md_escape_inline(&m.reason),
+                md_escape_inline(&m.hint)
+            );
         }
         out.push('\n');
     }
     let _ = writeln!(out, "#### Path\n\n| | step | outcome |\n|---|---|---|");
     for s in &r.path {
-        let _ = writeln!(out, "| {} | {} | {} |", s.outcome.symbol(), md_escape_inline(&s.title), md_escape_inline(&s.reason));
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            s.outcome.symbol(),
+            md_escape_inline(&s.title),
+            md_escape_inline(&s.reason)
+        );
     }
     out
 }
@@ -237,9 +315,25 @@ fn triage_text(report: &TriageReport, ctx: &Context) -> String {
     }
     for (i, s) in report.suggestions.iter().enumerate() {
         let target = s.target.clone().unwrap_or_else(|| "cluster".into());
-        let _ = writeln!(out, "{:>2}. {}  {} · {}", i + 1, severity_mark(s.severity.as_str()), s.runbook, sanitize(&target));
+        let _ = writeln!(
+            out,
+            "{:>2}. {}  {} · {}",
+            i + 1,
+            severity_mark(s.severity.as_str()),
+            s.runbook,
+            sanitize(&target)
+        );
         push_wrapped(&mut out, &s.reason, "      ");
-        let _ = writeln!(out, "      $ ktriage run {}{}{}", s.runbook, s.target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default(), ctx.source_flag);
+        let _ = writeln!(
+            out,
+            "      $ ktriage run {}{}{}",
+            s.runbook,
+            s.target
+                .as_ref()
+                .map(|t| format!(" --target {t}"))
+                .unwrap_or_default(),
+            ctx.source_flag
+        );
     }
     if !report.not_checked.is_empty() {
         let _ = writeln!(out, "\nNot checked");
@@ -255,7 +349,9 @@ fn triage_markdown(report: &TriageReport, ctx: &Context) -> String {
     if report.suggestions.is_empty() {
         out.push_str("No runbook's symptom shows in this cluster.\n");
     } else {
-        out.push_str("| # | severity | runbook | target | why | next |\n|---|---|---|---|---|---|\n");
+        out.push_str(
+            "| # | severity | runbook | target | why | next |\n|---|---|---|---|---|---|\n",
+        );
         for (i, s) in report.suggestions.iter().enumerate() {
             let target = s.target.clone().unwrap_or_else(|| "cluster".into());
             let _ = writeln!(
@@ -267,7 +363,10 @@ fn triage_markdown(report: &TriageReport, ctx: &Context) -> String {
                 md_escape_inline(&target),
                 md_escape_inline(&s.reason),
                 s.runbook,
-                s.target.as_ref().map(|t| format!(" --target {t}")).unwrap_or_default(),
+                s.target
+                    .as_ref()
+                    .map(|t| format!(" --target {t}"))
+                    .unwrap_or_default(),
                 ctx.source_flag
             );
         }

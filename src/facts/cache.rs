@@ -31,14 +31,20 @@ impl FactCache {
     pub async fn fetch_all(&self, source: &dyn Source, queries: Vec<FactQuery>) {
         let mut todo: Vec<FactQuery> = {
             let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-            queries.into_iter().filter(|q| !entries.contains_key(q)).collect()
+            queries
+                .into_iter()
+                .filter(|q| !entries.contains_key(q))
+                .collect()
         };
         todo.sort();
         todo.dedup();
         if todo.is_empty() {
             return;
         }
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).extend(todo.iter().cloned());
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend(todo.iter().cloned());
         let answers = join_all(todo.iter().map(|q| source.fetch(q))).await;
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         for (q, a) in todo.into_iter().zip(answers) {
@@ -48,13 +54,19 @@ impl FactCache {
 
     /// Every query sent to the source this round, in order.
     pub fn sent(&self) -> Vec<FactQuery> {
-        self.sent.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Every answer, for writing evidence.
     pub fn answers(&self) -> Vec<(FactQuery, FactResult)> {
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut out: Vec<(FactQuery, FactResult)> = entries.iter().map(|(q, a)| (q.clone(), a.clone())).collect();
+        let mut out: Vec<(FactQuery, FactResult)> = entries
+            .iter()
+            .map(|(q, a)| (q.clone(), a.clone()))
+            .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -62,6 +74,10 @@ impl FactCache {
 
 impl FactLookup for FactCache {
     fn lookup(&self, query: &FactQuery) -> Option<FactResult> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner).get(query).cloned()
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(query)
+            .cloned()
     }
 }

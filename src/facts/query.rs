@@ -77,7 +77,9 @@ impl EksQuery {
             EksQuery::DescribeCluster => format!("aws eks describe-cluster --name {cluster}"),
             EksQuery::ListNodegroups => format!("aws eks list-nodegroups --cluster-name {cluster}"),
             EksQuery::DescribeNodegroup { name } => {
-                format!("aws eks describe-nodegroup --cluster-name {cluster} --nodegroup-name {name}")
+                format!(
+                    "aws eks describe-nodegroup --cluster-name {cluster} --nodegroup-name {name}"
+                )
             }
             EksQuery::ListAddons => format!("aws eks list-addons --cluster-name {cluster}"),
             EksQuery::DescribeAddon { name } => {
@@ -141,7 +143,9 @@ pub enum FactQuery {
         field_selector: Option<String>,
     },
     /// Events about one object, from both event APIs, as raw objects.
-    Events { object: ObjectRef },
+    Events {
+        object: ObjectRef,
+    },
     /// A container's log as the API prints it (`timestamps=true`).
     Logs {
         namespace: String,
@@ -173,7 +177,12 @@ impl fmt::Display for FactQuery {
                 resource,
                 namespace,
                 name,
-            } => write!(f, "kubectl get {} {name}{} -o yaml", kubectl_resource(resource), ns(namespace)),
+            } => write!(
+                f,
+                "kubectl get {} {name}{} -o yaml",
+                kubectl_resource(resource),
+                ns(namespace)
+            ),
             FactQuery::List {
                 resource,
                 namespace,
@@ -209,7 +218,10 @@ impl fmt::Display for FactQuery {
                 previous,
                 tail_lines,
             } => {
-                write!(f, "kubectl logs -n {namespace} {pod} -c {container} --timestamps")?;
+                write!(
+                    f,
+                    "kubectl logs -n {namespace} {pod} -c {container} --timestamps"
+                )?;
                 if *previous {
                     write!(f, " --previous")?;
                 }
@@ -220,7 +232,11 @@ impl fmt::Display for FactQuery {
             }
             FactQuery::Eks(q) => write!(f, "{}", q.cli_command("$CLUSTER")),
             FactQuery::LogEvents(q) => {
-                write!(f, "aws logs filter-log-events --log-group-name {}", q.log_group)?;
+                write!(
+                    f,
+                    "aws logs filter-log-events --log-group-name {}",
+                    q.log_group
+                )?;
                 if let Some(p) = &q.stream_prefix {
                     write!(f, " --log-stream-name-prefix {p}")?;
                 }

@@ -16,7 +16,10 @@ pub fn normalize_events(raw: &[Value]) -> Vec<Value> {
             let mut ev = ev.clone();
             if let Some(obj) = ev.as_object_mut() {
                 let last = newest_time(obj);
-                obj.insert("lastTimestamp".into(), last.map_or(Value::Null, Value::String));
+                obj.insert(
+                    "lastTimestamp".into(),
+                    last.map_or(Value::Null, Value::String),
+                );
                 if obj.get("count").is_none_or(Value::is_null) {
                     obj.insert("count".into(), json!(1));
                 }
@@ -50,10 +53,25 @@ fn from_events_api(ev: &Value) -> Value {
     obj.insert("reason".into(), get("reason"));
     obj.insert("message".into(), get("note"));
     obj.insert("type".into(), get("type"));
-    obj.insert("count".into(), series_count.or_else(|| ev.get("deprecatedCount").cloned()).unwrap_or(json!(1)));
-    obj.insert("firstTimestamp".into(), ev.get("deprecatedFirstTimestamp").cloned().unwrap_or_else(|| get("eventTime")));
+    obj.insert(
+        "count".into(),
+        series_count
+            .or_else(|| ev.get("deprecatedCount").cloned())
+            .unwrap_or(json!(1)),
+    );
+    obj.insert(
+        "firstTimestamp".into(),
+        ev.get("deprecatedFirstTimestamp")
+            .cloned()
+            .unwrap_or_else(|| get("eventTime")),
+    );
     obj.insert("reportingComponent".into(), get("reportingController"));
-    obj.insert("source".into(), ev.get("deprecatedSource").cloned().unwrap_or_else(|| json!({"component": get("reportingController")})));
+    obj.insert(
+        "source".into(),
+        ev.get("deprecatedSource")
+            .cloned()
+            .unwrap_or_else(|| json!({"component": get("reportingController")})),
+    );
     let mut shaped = Value::Object(obj);
     let last = ev
         .pointer("/series/lastObservedTime")
@@ -62,7 +80,10 @@ fn from_events_api(ev: &Value) -> Value {
         .or_else(|| ev.get("eventTime").and_then(Value::as_str))
         .map(normalize_time);
     if let Some(o) = shaped.as_object_mut() {
-        o.insert("lastTimestamp".into(), last.map_or(Value::Null, Value::String));
+        o.insert(
+            "lastTimestamp".into(),
+            last.map_or(Value::Null, Value::String),
+        );
     }
     shaped
 }
@@ -71,7 +92,11 @@ fn newest_time(obj: &Map<String, Value>) -> Option<String> {
     ["lastTimestamp", "eventTime", "firstTimestamp"]
         .iter()
         .filter_map(|k| obj.get(*k).and_then(Value::as_str))
-        .chain(obj.get("series").and_then(|s| s.get("lastObservedTime")).and_then(Value::as_str))
+        .chain(
+            obj.get("series")
+                .and_then(|s| s.get("lastObservedTime"))
+                .and_then(Value::as_str),
+        )
         .map(normalize_time)
         .max()
 }
@@ -80,7 +105,9 @@ fn newest_time(obj: &Map<String, Value>) -> Option<String> {
 /// second-precision ones only once both are cut to seconds.
 fn normalize_time(t: &str) -> String {
     match chrono::DateTime::parse_from_rfc3339(t) {
-        Ok(dt) => dt.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Ok(dt) => dt
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Err(_) => t.to_string(),
     }
 }
@@ -98,7 +125,13 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
 
 /// Log text as lines: `{namespace, pod, container, previous, time, text}`; a line that
 /// starts with an RFC 3339 timestamp and a space carries it in `time`.
-pub fn log_lines(namespace: &str, pod: &str, container: &str, previous: bool, text: &str) -> Vec<Value> {
+pub fn log_lines(
+    namespace: &str,
+    pod: &str,
+    container: &str,
+    previous: bool,
+    text: &str,
+) -> Vec<Value> {
     text.lines()
         .filter(|l| !l.is_empty())
         .map(|line| {
@@ -116,13 +149,15 @@ pub fn log_lines(namespace: &str, pod: &str, container: &str, previous: bool, te
 }
 
 pub fn split_timestamp(line: &str) -> (Option<String>, &str) {
-    if let Some((head, rest)) = line.split_once(' ') {
-        if head.len() >= 20 && head.as_bytes()[4] == b'-' {
-            if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(head) {
-                let t = dt.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
-                return (Some(t), rest);
-            }
-        }
+    if let Some((head, rest)) = line.split_once(' ')
+        && head.len() >= 20
+        && head.as_bytes()[4] == b'-'
+        && let Ok(dt) = chrono::DateTime::parse_from_rfc3339(head)
+    {
+        let t = dt
+            .with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true);
+        return (Some(t), rest);
     }
     (None, line)
 }
@@ -170,7 +205,13 @@ mod tests {
 
     #[test]
     fn log_lines_carry_their_timestamps() {
-        let lines = log_lines("kube-system", "p", "c", false, "2026-11-20T03:00:01.5Z E1120 failed\nplain line\n\n");
+        let lines = log_lines(
+            "kube-system",
+            "p",
+            "c",
+            false,
+            "2026-11-20T03:00:01.5Z E1120 failed\nplain line\n\n",
+        );
         assert_eq!(lines.len(), 2);
         assert_eq!(lines[0]["time"], "2026-11-20T03:00:01.500Z");
         assert_eq!(lines[0]["text"], "E1120 failed");

@@ -3,6 +3,7 @@
 //! same id replacing an earlier one. A broken runbook is reported and left out; the
 //! others still load.
 
+use super::format::RunbookDoc;
 use super::model::{Runbook, StepKind};
 use super::{RunbookError, compile};
 use include_dir::{Dir, include_dir};
@@ -61,26 +62,43 @@ impl Catalog {
             }
         }
         // Hand-overs must name a runbook that loaded; otherwise the walk would end
-        // nowhere. Follow-ups may name runbooks not installed yet.
-        let ids: Vec<String> = runbooks.keys().cloned().collect();
-        runbooks.retain(|_, rb| {
-            let mut ok = true;
-            for step in rb.steps.values() {
-                if let StepKind::Handover { runbook, .. } = &step.kind {
-                    if !ids.contains(runbook) {
-                        let (line, column) = locate(&rb.origin.text, &format!("runbook: {runbook}"));
+        // nowhere. Leaving one out can strand another that hands over to it, so repeat
+        // until none is left out. Follow-ups may name runbooks not installed yet.
+        loop {
+            let ids: Vec<String> = runbooks.keys().cloned().collect();
+            runbooks.retain(|_, rb| {
+                let mut ok = true;
+                for step in rb.steps.values() {
+                    if let StepKind::Handover { runbook, .. } = &step.kind
+                        && !ids.contains(runbook)
+                    {
+                        let (line, column) = handover_position(&rb.origin.text, &step.id);
                         let known: Vec<&str> = ids.iter().map(String::as_str).collect();
                         let hint = match compile::closest(runbook, &known) {
                             Some(c) => format!("did you mean `{c}`?"),
-                            None => "install that runbook, or end this path in a conclusion".to_string(),
+                            None => {
+                                "install that runbook, or end this path in a conclusion".to_string()
+                            }
                         };
-                        errors.push(RunbookError::new(&rb.origin.path, line, column, format!("step `{}` hands over to runbook `{runbook}`, which is not loaded", step.id), hint));
+                        errors.push(RunbookError::new(
+                            &rb.origin.path,
+                            line,
+                            column,
+                            format!(
+                                "step `{}` hands over to runbook `{runbook}`, which is not loaded",
+                                step.id
+                            ),
+                            hint,
+                        ));
                         ok = false;
                     }
                 }
+                ok
+            });
+            if runbooks.len() == ids.len() {
+                break;
             }
-            ok
-        });
+        }
         runbooks.sort_keys();
         Catalog { runbooks, errors }
     }
@@ -143,14 +161,25 @@ fn user_dir() -> Option<PathBuf> {
 
 /// Runbook files of a directory (not recursive), or a single file.
 pub fn read_dir_files(path: &Path) -> Result<Vec<RunbookFile>, RunbookError> {
-    let io_err = |e: std::io::Error| RunbookError::new(&path.display().to_string(), 1, 1, format!("cannot read: {e}"), "check the path and its permissions");
+    let io_err = |e: std::io::Error| {
+        RunbookError::new(
+            &path.display().to_string(),
+            1,
+            1,
+            format!("cannot read: {e}"),
+            "check the path and its permissions",
+        )
+    };
     let mut paths = Vec::new();
     if path.is_file() {
         paths.push(path.to_path_buf());
     } else {
         for entry in std::fs::read_dir(path).map_err(io_err)? {
             let p = entry.map_err(io_err)?.path();
-            if p.file_name().and_then(|n| n.to_str()).is_some_and(is_runbook_file) {
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(is_runbook_file)
+            {
                 paths.push(p);
             }
         }
@@ -159,16 +188,28 @@ pub fn read_dir_files(path: &Path) -> Result<Vec<RunbookFile>, RunbookError> {
     paths
         .into_iter()
         .map(|p| {
-            let text = std::fs::read_to_string(&p).map_err(|e| RunbookError::new(&p.display().to_string(), 1, 1, format!("cannot read: {e}"), "check the file's permissions and that it is UTF-8"))?;
-            Ok(RunbookFile { path: p.display().to_string(), text, builtin: false })
+            let text = std::fs::read_to_string(&p).map_err(|e| {
+                RunbookError::new(
+                    &p.display().to_string(),
+                    1,
+                    1,
+                    format!("cannot read: {e}"),
+                    "check the file's permissions and that it is UTF-8",
+                )
+            })?;
+            Ok(RunbookFile {
+                path: p.display().to_string(),
+                text,
+                builtin: false,
+            })
         })
         .collect()
 }
 
-/// Line and column of the first occurrence of `needle`, for errors found after parsing.
-fn locate(text: &str, needle: &str) -> (usize, usize) {
-    text.lines()
-        .enumerate()
-        .find_map(|(i, l)| l.find(needle).map(|c| (i + 1, c + needle.len() - needle.rsplit(' ').next().unwrap_or("").len() + 1)))
-        .unwrap_or((1, 1))
+/// Where a step's `handover.runbook` is written, for errors found after compiling.
+fn handover_position(text: &str, step: &str) -> (usize, usize) {
+    serde_saphyr::from_str::<RunbookDoc>(text)
+        .ok()
+        .and_then(|doc| doc.steps.into_iter().find(|s| s.id.value == step)?.handover)
+        .map_or((1, 1), |h| (h.runbook.line, h.runbook.column))
 }

@@ -133,7 +133,9 @@ fn collect_references(
         Expr::Struct(s) => {
             for entry in &s.entries {
                 match &entry.expr {
-                    EntryExpr::StructField(f) => collect_references(&f.value, bound, vars, functions),
+                    EntryExpr::StructField(f) => {
+                        collect_references(&f.value, bound, vars, functions)
+                    }
                     EntryExpr::MapEntry(me) => {
                         collect_references(&me.key, bound, vars, functions);
                         collect_references(&me.value, bound, vars, functions);
@@ -149,7 +151,15 @@ fn collect_references(
 fn is_namespace(prefix: &str) -> bool {
     matches!(
         prefix,
-        "sets" | "math" | "base64" | "strings" | "lists" | "format" | "ip" | "jsonpatch" | "optional"
+        "sets"
+            | "math"
+            | "base64"
+            | "strings"
+            | "lists"
+            | "format"
+            | "ip"
+            | "jsonpatch"
+            | "optional"
     )
 }
 
@@ -164,7 +174,9 @@ impl Environment {
     pub fn new(now: DateTime<Utc>) -> Self {
         let mut root = Context::default().with_all();
         let fixed_now: DateTime<FixedOffset> = now.fixed_offset();
-        root.add_function("now", move || -> ResolveResult { Ok(Value::Timestamp(fixed_now)) });
+        root.add_function("now", move || -> ResolveResult {
+            Ok(Value::Timestamp(fixed_now))
+        });
         root.add_function("age", move |v: Value| -> ResolveResult {
             let since = timestamp_of(&v).ok_or_else(|| {
                 ExecutionError::function_error(
@@ -208,7 +220,8 @@ impl Environment {
                 args: Vec::new(),
             }),
         };
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.root.resolve(&call)));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.root.resolve(&call)));
         !matches!(outcome, Ok(Err(ExecutionError::UndeclaredReference(ref n))) if n.as_str() == name)
     }
 }
@@ -237,7 +250,10 @@ fn timestamp_of(v: &Value) -> Option<DateTime<FixedOffset>> {
         Value::Map(m) => {
             let meta = m.map.get(&Key::String(Arc::new("metadata".into())))?;
             match meta {
-                Value::Map(meta) => timestamp_of(meta.map.get(&Key::String(Arc::new("creationTimestamp".into())))?),
+                Value::Map(meta) => timestamp_of(
+                    meta.map
+                        .get(&Key::String(Arc::new("creationTimestamp".into())))?,
+                ),
                 _ => None,
             }
         }
@@ -260,7 +276,9 @@ pub fn json_to_cel(v: &serde_json::Value) -> Value {
             }
         }
         serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
-        serde_json::Value::Array(items) => Value::List(Arc::new(items.iter().map(json_to_cel).collect())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(json_to_cel).collect()))
+        }
         serde_json::Value::Object(map) => {
             let mut out = HashMap::with_capacity(map.len());
             for (k, v) in map {
@@ -278,18 +296,26 @@ pub fn cel_to_json(v: &Value) -> serde_json::Value {
         Value::Bool(b) => (*b).into(),
         Value::Int(i) => (*i).into(),
         Value::UInt(u) => (*u).into(),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into),
+        Value::Float(f) => {
+            serde_json::Number::from_f64(*f).map_or(serde_json::Value::Null, Into::into)
+        }
         Value::String(s) => s.as_str().into(),
         Value::Bytes(b) => String::from_utf8_lossy(b).into_owned().into(),
         Value::List(items) => items.iter().map(cel_to_json).collect(),
         Value::Map(m) => {
-            let mut entries: Vec<(String, serde_json::Value)> =
-                m.map.iter().map(|(k, v)| (key_text(k), cel_to_json(v))).collect();
+            let mut entries: Vec<(String, serde_json::Value)> = m
+                .map
+                .iter()
+                .map(|(k, v)| (key_text(k), cel_to_json(v)))
+                .collect();
             entries.sort_by(|a, b| a.0.cmp(&b.0));
             serde_json::Value::Object(entries.into_iter().collect())
         }
         Value::Duration(d) => human_duration(*d).into(),
-        Value::Timestamp(t) => t.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+        Value::Timestamp(t) => t
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            .into(),
         other => format!("{other:?}").into(),
     }
 }
@@ -314,7 +340,9 @@ pub fn render(v: &Value) -> String {
         Value::UInt(u) => u.to_string(),
         Value::Float(f) => format!("{f}"),
         Value::Duration(d) => human_duration(*d),
-        Value::Timestamp(t) => t.with_timezone(&Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        Value::Timestamp(t) => t
+            .with_timezone(&Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Value::List(items) => items.iter().map(render).collect::<Vec<_>>().join(", "),
         other => cel_to_json(other).to_string(),
     }
@@ -324,13 +352,30 @@ pub fn render(v: &Value) -> String {
 pub fn human_duration(d: chrono::Duration) -> String {
     let secs = d.num_seconds();
     let (sign, secs) = if secs < 0 { ("-", -secs) } else { ("", secs) };
-    let (days, hours, mins, s) = (secs / 86_400, secs % 86_400 / 3_600, secs % 3_600 / 60, secs % 60);
+    let (days, hours, mins, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3_600,
+        secs % 3_600 / 60,
+        secs % 60,
+    );
     let text = if days > 0 {
-        if hours > 0 { format!("{days}d{hours}h") } else { format!("{days}d") }
+        if hours > 0 {
+            format!("{days}d{hours}h")
+        } else {
+            format!("{days}d")
+        }
     } else if hours > 0 {
-        if mins > 0 { format!("{hours}h{mins}m") } else { format!("{hours}h") }
+        if mins > 0 {
+            format!("{hours}h{mins}m")
+        } else {
+            format!("{hours}h")
+        }
     } else if mins > 0 {
-        if s > 0 && mins < 10 { format!("{mins}m{s}s") } else { format!("{mins}m") }
+        if s > 0 && mins < 10 {
+            format!("{mins}m{s}s")
+        } else {
+            format!("{mins}m")
+        }
     } else {
         format!("{s}s")
     };
@@ -357,18 +402,35 @@ mod tests {
 
     #[test]
     fn free_variables_exclude_macro_variables_and_namespaces() {
-        let e = Expression::compile("pods.exists(p, p.x == target.y) && sets.contains([1], [1]) && size(q) > 0").unwrap();
-        assert_eq!(e.free_variables.iter().map(String::as_str).collect::<Vec<_>>(), ["pods", "q", "target"]);
+        let e = Expression::compile(
+            "pods.exists(p, p.x == target.y) && sets.contains([1], [1]) && size(q) > 0",
+        )
+        .unwrap();
+        assert_eq!(
+            e.free_variables
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["pods", "q", "target"]
+        );
         assert!(e.functions.contains("sets.contains"));
         assert!(e.functions.contains("size"));
-        assert!(!e.functions.iter().any(|f| f.starts_with('_') || f.starts_with('@')));
+        assert!(
+            !e.functions
+                .iter()
+                .any(|f| f.starts_with('_') || f.starts_with('@'))
+        );
     }
 
     #[test]
     fn compile_errors_carry_position() {
         let err = Expression::compile("a.b +\n  c)").unwrap_err();
         assert_eq!(err.line, 2);
-        assert!(err.message.contains("extraneous") || err.message.contains("mismatched"), "{}", err.message);
+        assert!(
+            err.message.contains("extraneous") || err.message.contains("mismatched"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -380,36 +442,72 @@ mod tests {
     #[test]
     fn age_reads_creation_timestamp() {
         let pod = serde_json::json!({"metadata": {"creationTimestamp": "2026-11-20T02:53:44Z"}});
-        assert_eq!(eval("age(p) > duration('18m')", &[("p", pod.clone())]).unwrap(), Value::Bool(true));
-        assert_eq!(eval("age(p) > duration('20m')", &[("p", pod)]).unwrap(), Value::Bool(false));
+        assert_eq!(
+            eval("age(p) > duration('18m')", &[("p", pod.clone())]).unwrap(),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            eval("age(p) > duration('20m')", &[("p", pod)]).unwrap(),
+            Value::Bool(false)
+        );
         assert!(eval("age('not a time')", &[]).is_err());
     }
 
     #[test]
     fn parse_yaml_and_its_error() {
-        assert_eq!(eval("parseYaml('- a: 1\\n')[0].a", &[]).unwrap(), Value::Int(1));
+        assert_eq!(
+            eval("parseYaml('- a: 1\\n')[0].a", &[]).unwrap(),
+            Value::Int(1)
+        );
         let err = eval("yamlError('- rolearn: x\\n    groups: [a\\n')", &[]).unwrap();
-        let Value::String(text) = err else { panic!("not a string") };
+        let Value::String(text) = err else {
+            panic!("not a string")
+        };
         assert!(text.starts_with("line 2 column"), "{text}");
-        assert_eq!(eval("yamlError('a: 1')", &[]).unwrap(), Value::String(Arc::new(String::new())));
+        assert_eq!(
+            eval("yamlError('a: 1')", &[]).unwrap(),
+            Value::String(Arc::new(String::new()))
+        );
     }
 
     #[test]
     fn kubernetes_libraries_are_present() {
         let e = env();
-        for f in ["quantity", "sets.contains", "cidr", "semver", "find", "lowerAscii", "now", "age", "parseYaml"] {
+        for f in [
+            "quantity",
+            "sets.contains",
+            "cidr",
+            "semver",
+            "find",
+            "lowerAscii",
+            "now",
+            "age",
+            "parseYaml",
+        ] {
             assert!(e.has_function(f), "{f}");
         }
         assert!(!e.has_function("noSuchFunction"));
-        assert_eq!(eval("quantity('1Gi').isGreaterThan(quantity('500Mi'))", &[]).unwrap(), Value::Bool(true));
+        assert_eq!(
+            eval("quantity('1Gi').isGreaterThan(quantity('500Mi'))", &[]).unwrap(),
+            Value::Bool(true)
+        );
     }
 
     #[test]
     fn durations_render_like_kubectl() {
         assert_eq!(human_duration(chrono::Duration::seconds(42)), "42s");
         assert_eq!(human_duration(chrono::Duration::seconds(18 * 60)), "18m");
-        assert_eq!(human_duration(chrono::Duration::seconds(3 * 60 + 5)), "3m5s");
-        assert_eq!(human_duration(chrono::Duration::seconds(2 * 3600 + 300)), "2h5m");
-        assert_eq!(human_duration(chrono::Duration::seconds(3 * 86_400 + 4 * 3600)), "3d4h");
+        assert_eq!(
+            human_duration(chrono::Duration::seconds(3 * 60 + 5)),
+            "3m5s"
+        );
+        assert_eq!(
+            human_duration(chrono::Duration::seconds(2 * 3600 + 300)),
+            "2h5m"
+        );
+        assert_eq!(
+            human_duration(chrono::Duration::seconds(3 * 86_400 + 4 * 3600)),
+            "3d4h"
+        );
     }
 }

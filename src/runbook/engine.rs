@@ -82,7 +82,12 @@ pub fn symptom(
     facts: &dyn FactLookup,
 ) -> Progress<SymptomResult> {
     let Some(symptom) = &runbook.symptom else {
-        return Progress::Done(SymptomResult { matched: Some(false), reason: String::new(), since: None, group: None });
+        return Progress::Done(SymptomResult {
+            matched: Some(false),
+            reason: String::new(),
+            since: None,
+            group: None,
+        });
     };
     let no_answers = BTreeMap::new();
     let mut walker = Walker::new(catalog, env, facts, &no_answers);
@@ -91,18 +96,25 @@ pub fn symptom(
         Eval::Value(Value::Bool(b)) => Some(b),
         _ => None,
     };
-    let mut result = SymptomResult { matched, reason: String::new(), since: None, group: None };
+    let mut result = SymptomResult {
+        matched,
+        reason: String::new(),
+        since: None,
+        group: None,
+    };
     if matched == Some(true) {
-        result.reason = walker.render(&mut scope, &symptom.reason).unwrap_or_default();
-        if let Some(since) = &symptom.since {
-            if let Eval::Value(v) = walker.eval(&mut scope, since) {
-                result.since = timestamp(&v);
-            }
+        result.reason = walker
+            .render(&mut scope, &symptom.reason)
+            .unwrap_or_default();
+        if let Some(since) = &symptom.since
+            && let Eval::Value(v) = walker.eval(&mut scope, since)
+        {
+            result.since = timestamp(&v);
         }
-        if let Some(group) = &symptom.group_by {
-            if let Eval::Value(v) = walker.eval(&mut scope, group) {
-                result.group = Some(render(&v));
-            }
+        if let Some(group) = &symptom.group_by
+            && let Eval::Value(v) = walker.eval(&mut scope, group)
+        {
+            result.group = Some(render(&v));
         }
     }
     if !walker.pending.is_empty() {
@@ -114,7 +126,9 @@ pub fn symptom(
 fn timestamp(v: &Value) -> Option<chrono::DateTime<chrono::Utc>> {
     match v {
         Value::Timestamp(t) => Some(t.with_timezone(&chrono::Utc)),
-        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&chrono::Utc)),
+        Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc)),
         _ => None,
     }
 }
@@ -133,7 +147,11 @@ struct Scope<'r> {
 
 impl<'r> Scope<'r> {
     fn new(rb: &'r Runbook, target: TargetSource) -> Self {
-        Scope { rb, target, values: HashMap::new() }
+        Scope {
+            rb,
+            target,
+            values: HashMap::new(),
+        }
     }
 }
 
@@ -178,8 +196,22 @@ struct Walker<'a> {
 }
 
 impl<'a> Walker<'a> {
-    fn new(catalog: &'a Catalog, env: &'a Environment, facts: &'a dyn FactLookup, answers: &'a BTreeMap<String, String>) -> Self {
-        Walker { catalog, env, facts, answers, path: Vec::new(), missing: Vec::new(), uses: Vec::new(), pending: BTreeSet::new() }
+    fn new(
+        catalog: &'a Catalog,
+        env: &'a Environment,
+        facts: &'a dyn FactLookup,
+        answers: &'a BTreeMap<String, String>,
+    ) -> Self {
+        Walker {
+            catalog,
+            env,
+            facts,
+            answers,
+            path: Vec::new(),
+            missing: Vec::new(),
+            uses: Vec::new(),
+            pending: BTreeSet::new(),
+        }
     }
 
     fn walk_scope(&mut self, scope: &mut Scope, chain: &mut Vec<(String, Option<String>)>) -> Flow {
@@ -194,7 +226,9 @@ impl<'a> Walker<'a> {
                 }
                 Res::Ok(Value::Null) => {
                     let what = match &scope.target {
-                        TargetSource::Ref(Some(r)) => format!("{} {r} does not exist", rb.target.kind_name()),
+                        TargetSource::Ref(Some(r)) => {
+                            format!("{} {r} does not exist", rb.target.kind_name())
+                        }
                         _ => format!("no {} target was given", rb.target.kind_name()),
                     };
                     self.missing.push(Missing {
@@ -217,10 +251,17 @@ impl<'a> Walker<'a> {
                     None => Flow::Pending,
                 };
             }
-            let Some(step) = rb.steps.get(&current) else { return Flow::Inconclusive };
-            let Some(title) = self.render(scope, &step.title) else { return Flow::Pending };
+            let Some(step) = rb.steps.get(&current) else {
+                return Flow::Inconclusive;
+            };
+            let Some(title) = self.render(scope, &step.title) else {
+                return Flow::Pending;
+            };
             let read = step_facts(rb, step);
-            let record = |outcome: Outcome, reason: String, next: Option<&str>, path: &mut Vec<StepRecord>| {
+            let record = |outcome: Outcome,
+                          reason: String,
+                          next: Option<&str>,
+                          path: &mut Vec<StepRecord>| {
                 path.push(StepRecord {
                     runbook: rb.id.clone(),
                     step: step.id.clone(),
@@ -233,10 +274,20 @@ impl<'a> Walker<'a> {
                 });
             };
             match &step.kind {
-                StepKind::Check { expr, then_, else_, because_then, because_else } => match self.eval(scope, expr) {
+                StepKind::Check {
+                    expr,
+                    then_,
+                    else_,
+                    because_then,
+                    because_else,
+                } => match self.eval(scope, expr) {
                     Eval::Pending => return Flow::Pending,
                     Eval::Value(Value::Bool(b)) => {
-                        let (next, because, outcome) = if b { (then_, because_then, Outcome::True) } else { (else_, because_else, Outcome::False) };
+                        let (next, because, outcome) = if b {
+                            (then_, because_then, Outcome::True)
+                        } else {
+                            (else_, because_else, Outcome::False)
+                        };
                         let reason = match because {
                             Some(t) => match self.render(scope, t) {
                                 Some(r) => r,
@@ -251,7 +302,12 @@ impl<'a> Walker<'a> {
                         let fails = self.as_unknown(other, expr);
                         let reason = format!("unknown: {}", unknown_reason(&fails));
                         self.note_missing(&fails);
-                        record(Outcome::Unknown, reason, step.unknown.as_deref(), &mut self.path);
+                        record(
+                            Outcome::Unknown,
+                            reason,
+                            step.unknown.as_deref(),
+                            &mut self.path,
+                        );
                         match &step.unknown {
                             Some(u) => current = u.clone(),
                             None => return Flow::Inconclusive,
@@ -270,7 +326,9 @@ impl<'a> Walker<'a> {
                                         Some(r) => r,
                                         None => return Flow::Pending,
                                     },
-                                    None => format!("case {}: `{}`", i + 1, one_line(&case.when.source)),
+                                    None => {
+                                        format!("case {}: `{}`", i + 1, one_line(&case.when.source))
+                                    }
                                 };
                                 decided = Some((Outcome::Matched, reason, case.goto.clone()));
                                 break;
@@ -280,10 +338,16 @@ impl<'a> Walker<'a> {
                                 let fails = self.as_unknown(other, &case.when);
                                 let reason = format!("unknown: {}", unknown_reason(&fails));
                                 self.note_missing(&fails);
-                                record(Outcome::Unknown, reason, step.unknown.as_deref(), &mut self.path);
+                                record(
+                                    Outcome::Unknown,
+                                    reason,
+                                    step.unknown.as_deref(),
+                                    &mut self.path,
+                                );
                                 match &step.unknown {
                                     Some(u) => {
-                                        decided = Some((Outcome::Unknown, String::new(), u.clone()));
+                                        decided =
+                                            Some((Outcome::Unknown, String::new(), u.clone()));
                                         break;
                                     }
                                     None => return Flow::Inconclusive,
@@ -298,15 +362,33 @@ impl<'a> Walker<'a> {
                             current = next;
                         }
                         None => {
-                            record(Outcome::Default, "no case matched".into(), Some(default), &mut self.path);
+                            record(
+                                Outcome::Default,
+                                "no case matched".into(),
+                                Some(default),
+                                &mut self.path,
+                            );
                             current = default.clone();
                         }
                     }
                 }
-                StepKind::Ask { question, command, look_for, choices } => {
-                    let given = self.answers.get(&format!("{}/{}", rb.id, step.id)).or_else(|| self.answers.get(&step.id));
+                StepKind::Ask {
+                    question,
+                    command,
+                    look_for,
+                    choices,
+                } => {
+                    let given = self
+                        .answers
+                        .get(&format!("{}/{}", rb.id, step.id))
+                        .or_else(|| self.answers.get(&step.id));
                     if let Some(choice) = given.and_then(|g| choices.iter().find(|c| &c.id == g)) {
-                        record(Outcome::Answered, format!("answered: {}", choice.label), Some(&choice.goto), &mut self.path);
+                        record(
+                            Outcome::Answered,
+                            format!("answered: {}", choice.label),
+                            Some(&choice.goto),
+                            &mut self.path,
+                        );
                         current = choice.goto.clone();
                         continue;
                     }
@@ -317,14 +399,25 @@ impl<'a> Walker<'a> {
                     ) else {
                         return Flow::Pending;
                     };
-                    record(Outcome::AwaitingAnswer, "only a human can check this".into(), None, &mut self.path);
+                    record(
+                        Outcome::AwaitingAnswer,
+                        "only a human can check this".into(),
+                        None,
+                        &mut self.path,
+                    );
                     return Flow::NeedsInput(Box::new(Question {
                         runbook: rb.id.clone(),
                         step: step.id.clone(),
                         prompt,
                         command,
                         look_for,
-                        choices: choices.iter().map(|c| ChoiceRecord { id: c.id.clone(), label: c.label.clone() }).collect(),
+                        choices: choices
+                            .iter()
+                            .map(|c| ChoiceRecord {
+                                id: c.id.clone(),
+                                label: c.label.clone(),
+                            })
+                            .collect(),
                         rejected_answer: given.cloned(),
                     }));
                 }
@@ -336,15 +429,37 @@ impl<'a> Walker<'a> {
                         },
                         None => None,
                     };
-                    let Some(next) = self.catalog.get(runbook) else { return Flow::Inconclusive };
+                    let Some(next) = self.catalog.get(runbook) else {
+                        return Flow::Inconclusive;
+                    };
                     let key = (runbook.clone(), target_ref.clone());
                     if chain.contains(&key) {
-                        let reason = format!("hand-over to {runbook} {} would repeat an earlier runbook in this walk", target_ref.as_deref().unwrap_or(""));
+                        let reason = format!(
+                            "hand-over to {runbook} {} would repeat an earlier runbook in this walk",
+                            target_ref.as_deref().unwrap_or("")
+                        );
                         record(Outcome::Unknown, reason.clone(), None, &mut self.path);
-                        self.missing.push(Missing { fact: "handover".into(), query: String::new(), reason, hint: "the runbooks hand over to each other in a circle; fix one of them".into() });
+                        self.missing.push(Missing {
+                            fact: "handover".into(),
+                            query: String::new(),
+                            reason,
+                            hint:
+                                "the runbooks hand over to each other in a circle; fix one of them"
+                                    .into(),
+                        });
                         return Flow::Inconclusive;
                     }
-                    record(Outcome::Handover, format!("continues in {runbook} {}", target_ref.as_deref().unwrap_or("")).trim_end().to_string(), Some(runbook), &mut self.path);
+                    record(
+                        Outcome::Handover,
+                        format!(
+                            "continues in {runbook} {}",
+                            target_ref.as_deref().unwrap_or("")
+                        )
+                        .trim_end()
+                        .to_string(),
+                        Some(runbook),
+                        &mut self.path,
+                    );
                     chain.push(key);
                     let mut sub = Scope::new(next, TargetSource::Ref(target_ref));
                     return self.walk_scope(&mut sub, chain);
@@ -361,13 +476,24 @@ impl<'a> Walker<'a> {
         for (label, expr) in &c.evidence {
             let quotes = match self.eval(scope, expr) {
                 Eval::Pending => return None,
-                Eval::Value(Value::List(items)) => items.iter().map(render).filter(|s| !s.is_empty()).collect(),
+                Eval::Value(Value::List(items)) => {
+                    items.iter().map(render).filter(|s| !s.is_empty()).collect()
+                }
                 Eval::Value(Value::Null) => Vec::new(),
-                Eval::Value(v) => Some(render(&v)).filter(|s| !s.is_empty()).into_iter().collect(),
-                other => vec![format!("unknown: {}", unknown_reason(&self.as_unknown(other, expr)))],
+                Eval::Value(v) => Some(render(&v))
+                    .filter(|s| !s.is_empty())
+                    .into_iter()
+                    .collect(),
+                other => vec![format!(
+                    "unknown: {}",
+                    unknown_reason(&self.as_unknown(other, expr))
+                )],
             };
             if !quotes.is_empty() {
-                evidence.push(EvidenceRecord { label: label.clone(), quotes });
+                evidence.push(EvidenceRecord {
+                    label: label.clone(),
+                    quotes,
+                });
             }
         }
         let mut remediation = Vec::new();
@@ -376,7 +502,11 @@ impl<'a> Walker<'a> {
         }
         let mut commands = Vec::new();
         for cmd in &c.commands {
-            commands.push(CommandRecord { run: self.render(scope, &cmd.run)?, description: cmd.description.clone(), changes: cmd.changes });
+            commands.push(CommandRecord {
+                run: self.render(scope, &cmd.run)?,
+                description: cmd.description.clone(),
+                changes: cmd.changes,
+            });
         }
         let follow_up = match &c.follow_up {
             Some((runbook, target)) if self.catalog.get(runbook).is_some() => Some(FollowUp {
@@ -409,12 +539,18 @@ impl<'a> Walker<'a> {
             Eval::Error(msg) => vec![Fail {
                 fact: "(expression)".into(),
                 query: one_line(&expr.source),
-                error: FactError::unavailable(format!("could not evaluate: {msg}"), "the data has an unexpected shape for this runbook; check the facts it read"),
+                error: FactError::unavailable(
+                    format!("could not evaluate: {msg}"),
+                    "the data has an unexpected shape for this runbook; check the facts it read",
+                ),
             }],
             Eval::Value(v) => vec![Fail {
                 fact: "(expression)".into(),
                 query: one_line(&expr.source),
-                error: FactError::unavailable(format!("expected true or false, got {}", render(&v)), "fix the runbook: a check must give a boolean"),
+                error: FactError::unavailable(
+                    format!("expected true or false, got {}", render(&v)),
+                    "fix the runbook: a check must give a boolean",
+                ),
             }],
             Eval::Pending => Vec::new(),
         }
@@ -422,7 +558,12 @@ impl<'a> Walker<'a> {
 
     fn note_missing(&mut self, fails: &[Fail]) {
         for f in fails {
-            let m = Missing { fact: f.fact.clone(), query: f.query.clone(), reason: f.error.to_string(), hint: f.error.hint().to_string() };
+            let m = Missing {
+                fact: f.fact.clone(),
+                query: f.query.clone(),
+                reason: f.error.to_string(),
+                hint: f.error.hint().to_string(),
+            };
             if !self.missing.contains(&m) {
                 self.missing.push(m);
             }
@@ -464,10 +605,16 @@ impl<'a> Walker<'a> {
             let unbound: BTreeSet<&str> = e
                 .free_variables
                 .iter()
-                .filter(|n| !matches!(scope.values.get(*n), Some(Res::Ok(_))) && !extra.iter().any(|(x, _)| x == *n))
+                .filter(|n| {
+                    !matches!(scope.values.get(*n), Some(Res::Ok(_)))
+                        && !extra.iter().any(|(x, _)| x == *n)
+                })
                 .map(String::as_str)
                 .collect();
-            let spy = Spy { unbound: &unbound, asked: Mutex::new(Vec::new()) };
+            let spy = Spy {
+                unbound: &unbound,
+                asked: Mutex::new(Vec::new()),
+            };
             let outcome = {
                 let mut ctx = self.env.root().new_inner_scope();
                 for name in &e.free_variables {
@@ -487,9 +634,16 @@ impl<'a> Walker<'a> {
             };
             // The interpreter reports an unbound variable in different ways (undeclared,
             // missing argument...); the spy says which one it looked for.
-            let asked = spy.asked.into_inner().unwrap_or_else(PoisonError::into_inner);
+            let asked = spy
+                .asked
+                .into_inner()
+                .unwrap_or_else(PoisonError::into_inner);
             let Some(missing) = asked.into_iter().find(|n| !failed_names.contains(n)) else {
-                return if failed.is_empty() { Eval::Error(err.to_string()) } else { Eval::Unknown(failed) };
+                return if failed.is_empty() {
+                    Eval::Error(err.to_string())
+                } else {
+                    Eval::Unknown(failed)
+                };
             };
             match self.resolve(scope, &missing) {
                 Res::Ok(_) => {}
@@ -498,7 +652,11 @@ impl<'a> Walker<'a> {
                     failed.extend(f);
                 }
                 Res::Pending => {
-                    let others: Vec<String> = unbound.iter().filter(|v| !scope.values.contains_key(**v)).map(|v| v.to_string()).collect();
+                    let others: Vec<String> = unbound
+                        .iter()
+                        .filter(|v| !scope.values.contains_key(**v))
+                        .map(|v| v.to_string())
+                        .collect();
                     for other in others {
                         self.resolve(scope, &other);
                     }
@@ -506,7 +664,11 @@ impl<'a> Walker<'a> {
                 }
             }
         }
-        if failed.is_empty() { Eval::Error("expression did not settle".into()) } else { Eval::Unknown(failed) }
+        if failed.is_empty() {
+            Eval::Error("expression did not settle".into())
+        } else {
+            Eval::Unknown(failed)
+        }
     }
 
     fn resolve(&mut self, scope: &mut Scope, name: &str) -> Res {
@@ -537,21 +699,38 @@ impl<'a> Walker<'a> {
         };
         let query = match &rb.target.kind {
             TargetKind::Cluster => return Res::Ok(Value::Null),
-            TargetKind::EksNodegroup => FactQuery::Eks(EksQuery::DescribeNodegroup { name: reference.clone() }),
-            TargetKind::Kubernetes { resource, namespaced } => {
+            TargetKind::EksNodegroup => FactQuery::Eks(EksQuery::DescribeNodegroup {
+                name: reference.clone(),
+            }),
+            TargetKind::Kubernetes {
+                resource,
+                namespaced,
+            } => {
                 let (namespace, name) = match (namespaced, reference.split_once('/')) {
                     (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
                     (true, None) => (Some("default".to_string()), reference.clone()),
                     (false, _) => (None, reference.clone()),
                 };
-                FactQuery::Get { resource: resource.clone(), namespace, name }
+                FactQuery::Get {
+                    resource: resource.clone(),
+                    namespace,
+                    name,
+                }
             }
         };
         match self.lookup(&query) {
             None => Res::Pending,
-            Some(Err(error)) => Res::Failed(vec![Fail { fact: "target".into(), query: query.to_string(), error }]),
+            Some(Err(error)) => Res::Failed(vec![Fail {
+                fact: "target".into(),
+                query: query.to_string(),
+                error,
+            }]),
             Some(Ok(json)) => {
-                let json = if let FactQuery::Eks(q) = &query { eks_inner(q, &json) } else { (*json).clone() };
+                let json = if let FactQuery::Eks(q) = &query {
+                    eks_inner(q, &json)
+                } else {
+                    (*json).clone()
+                };
                 Res::Ok(json_to_cel(&json))
             }
         }
@@ -585,7 +764,8 @@ impl<'a> Walker<'a> {
         if waiting {
             return Res::Pending;
         }
-        self.uses.retain(|u| !(u.runbook == scope.rb.id && u.name == name));
+        self.uses
+            .retain(|u| !(u.runbook == scope.rb.id && u.name == name));
         self.uses.push(FactUse {
             runbook: scope.rb.id.clone(),
             name: name.to_string(),
@@ -597,24 +777,53 @@ impl<'a> Walker<'a> {
         // Several queries (events of many pods, logs of many containers) still make a
         // fact when some answered; only all failing makes it unknown.
         if !errors.is_empty() && answers.is_empty() && !queries.list.is_empty() {
-            return Res::Failed(errors.into_iter().map(|(q, error)| Fail { fact: name.to_string(), query: q.to_string(), error }).collect());
+            return Res::Failed(
+                errors
+                    .into_iter()
+                    .map(|(q, error)| Fail {
+                        fact: name.to_string(),
+                        query: q.to_string(),
+                        error,
+                    })
+                    .collect(),
+            );
         }
         let json = match queries.shape {
             Shape::Computed(v) => v,
-            Shape::Single => answers.first().map(|(q, a)| match q {
-                FactQuery::Eks(eq) => eks_inner(eq, a),
-                FactQuery::LogEvents(_) => Json::Array(shape::log_events(a.as_array().map_or(&[][..], Vec::as_slice))),
-                _ => (**a).clone(),
-            }).unwrap_or(Json::Null),
+            Shape::Single => answers
+                .first()
+                .map(|(q, a)| match q {
+                    FactQuery::Eks(eq) => eks_inner(eq, a),
+                    FactQuery::LogEvents(_) => Json::Array(shape::log_events(
+                        a.as_array().map_or(&[][..], Vec::as_slice),
+                    )),
+                    _ => (**a).clone(),
+                })
+                .unwrap_or(Json::Null),
             Shape::Events => {
-                let raw: Vec<Json> = answers.iter().flat_map(|(_, a)| a.as_array().cloned().unwrap_or_default()).collect();
+                let raw: Vec<Json> = answers
+                    .iter()
+                    .flat_map(|(_, a)| a.as_array().cloned().unwrap_or_default())
+                    .collect();
                 Json::Array(shape::normalize_events(&raw))
             }
             Shape::Logs => Json::Array(
                 answers
                     .iter()
                     .flat_map(|(q, a)| match q {
-                        FactQuery::Logs { namespace, pod, container, previous, .. } => shape::log_lines(namespace, pod, container, *previous, a.as_str().unwrap_or_default()),
+                        FactQuery::Logs {
+                            namespace,
+                            pod,
+                            container,
+                            previous,
+                            ..
+                        } => shape::log_lines(
+                            namespace,
+                            pod,
+                            container,
+                            *previous,
+                            a.as_str().unwrap_or_default(),
+                        ),
                         _ => Vec::new(),
                     })
                     .collect(),
@@ -642,7 +851,10 @@ impl<'a> Walker<'a> {
             Res::Failed(vec![Fail {
                 fact: name.to_string(),
                 query: String::new(),
-                error: FactError::unavailable(reason, "the target lacks a field this fact needs; the runbook should guard it with has()"),
+                error: FactError::unavailable(
+                    reason,
+                    "the target lacks a field this fact needs; the runbook should guard it with has()",
+                ),
             }])
         };
         let text = |w: &mut Self, scope: &mut Scope, t: &Template| -> Result<String, Res> {
@@ -654,31 +866,55 @@ impl<'a> Walker<'a> {
                         Eval::Value(v) => out.push_str(&render_param(&v)),
                         Eval::Pending => return Err(Res::Pending),
                         Eval::Unknown(f) => return Err(Res::Failed(f)),
-                        Eval::Error(msg) => return Err(fail(format!("cannot form the query for `{name}`: {msg}"))),
+                        Eval::Error(msg) => {
+                            return Err(fail(format!("cannot form the query for `{name}`: {msg}")));
+                        }
                     },
                 }
             }
             Ok(out)
         };
-        let opt_text = |w: &mut Self, scope: &mut Scope, t: &Option<Template>| -> Result<Option<String>, Res> {
+        let opt_text = |w: &mut Self,
+                        scope: &mut Scope,
+                        t: &Option<Template>|
+         -> Result<Option<String>, Res> {
             match t {
                 Some(t) => text(w, scope, t).map(Some),
                 None => Ok(None),
             }
         };
-        let single = |q: FactQuery| Queries { list: vec![q], shape: Shape::Single };
+        let single = |q: FactQuery| Queries {
+            list: vec![q],
+            shape: Shape::Single,
+        };
         Ok(match &fact.source {
-            FactSource::Get { resource, namespace, name: n } => {
+            FactSource::Get {
+                resource,
+                namespace,
+                name: n,
+            } => {
                 let ns = opt_text(self, scope, namespace)?;
                 let object = text(self, scope, n)?;
                 if object.is_empty() {
                     // No object has an empty name: nothing to ask.
-                    Queries { list: Vec::new(), shape: Shape::Computed(Json::Null) }
+                    Queries {
+                        list: Vec::new(),
+                        shape: Shape::Computed(Json::Null),
+                    }
                 } else {
-                    single(FactQuery::Get { resource: resource.clone(), namespace: ns.filter(|s| !s.is_empty()), name: object })
+                    single(FactQuery::Get {
+                        resource: resource.clone(),
+                        namespace: ns.filter(|s| !s.is_empty()),
+                        name: object,
+                    })
                 }
             }
-            FactSource::List { resource, namespace, label_selector, field_selector } => single(FactQuery::List {
+            FactSource::List {
+                resource,
+                namespace,
+                label_selector,
+                field_selector,
+            } => single(FactQuery::List {
                 resource: resource.clone(),
                 namespace: opt_text(self, scope, namespace)?.filter(|s| !s.is_empty()),
                 label_selector: opt_text(self, scope, label_selector)?.filter(|s| !s.is_empty()),
@@ -692,32 +928,70 @@ impl<'a> Walker<'a> {
                         Some(FactQuery::Events {
                             object: ObjectRef {
                                 kind: o.get("kind")?.as_str()?.to_string(),
-                                namespace: o.pointer("/metadata/namespace").and_then(Json::as_str).map(str::to_string),
+                                namespace: o
+                                    .pointer("/metadata/namespace")
+                                    .and_then(Json::as_str)
+                                    .map(str::to_string),
                                 name: o.pointer("/metadata/name")?.as_str()?.to_string(),
-                                uid: o.pointer("/metadata/uid").and_then(Json::as_str).map(str::to_string),
+                                uid: o
+                                    .pointer("/metadata/uid")
+                                    .and_then(Json::as_str)
+                                    .map(str::to_string),
                             },
                         })
                     })
                     .collect();
-                Queries { list, shape: Shape::Events }
+                Queries {
+                    list,
+                    shape: Shape::Events,
+                }
             }
-            FactSource::Logs { of, container, previous, tail_lines } => {
+            FactSource::Logs {
+                of,
+                container,
+                previous,
+                tail_lines,
+            } => {
                 let pods = self.objects_of(scope, name, of)?;
                 let wanted = opt_text(self, scope, container)?;
                 let mut list = Vec::new();
                 for pod in &pods {
-                    let (Some(ns), Some(pod_name)) = (pod.pointer("/metadata/namespace").and_then(Json::as_str), pod.pointer("/metadata/name").and_then(Json::as_str)) else { continue };
+                    let (Some(ns), Some(pod_name)) = (
+                        pod.pointer("/metadata/namespace").and_then(Json::as_str),
+                        pod.pointer("/metadata/name").and_then(Json::as_str),
+                    ) else {
+                        continue;
+                    };
                     let containers: Vec<String> = match &wanted {
                         Some(c) => vec![c.clone()],
-                        None => pod.pointer("/spec/containers").and_then(Json::as_array).into_iter().flatten().filter_map(|c| c.get("name")?.as_str().map(str::to_string)).collect(),
+                        None => pod
+                            .pointer("/spec/containers")
+                            .and_then(Json::as_array)
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|c| c.get("name")?.as_str().map(str::to_string))
+                            .collect(),
                     };
                     for c in containers {
-                        list.push(FactQuery::Logs { namespace: ns.to_string(), pod: pod_name.to_string(), container: c, previous: *previous, tail_lines: *tail_lines });
+                        list.push(FactQuery::Logs {
+                            namespace: ns.to_string(),
+                            pod: pod_name.to_string(),
+                            container: c,
+                            previous: *previous,
+                            tail_lines: *tail_lines,
+                        });
                     }
                 }
-                Queries { list, shape: Shape::Logs }
+                Queries {
+                    list,
+                    shape: Shape::Logs,
+                }
             }
-            FactSource::Eks { call, name: n, principal_arn } => {
+            FactSource::Eks {
+                call,
+                name: n,
+                principal_arn,
+            } => {
                 let n = opt_text(self, scope, n)?.unwrap_or_default();
                 let arn = opt_text(self, scope, principal_arn)?.unwrap_or_default();
                 single(FactQuery::Eks(match call {
@@ -727,11 +1001,19 @@ impl<'a> Walker<'a> {
                     EksCall::ListAddons => EksQuery::ListAddons,
                     EksCall::DescribeAddon => EksQuery::DescribeAddon { name: n },
                     EksCall::ListAccessEntries => EksQuery::ListAccessEntries,
-                    EksCall::DescribeAccessEntry => EksQuery::DescribeAccessEntry { principal_arn: arn },
+                    EksCall::DescribeAccessEntry => {
+                        EksQuery::DescribeAccessEntry { principal_arn: arn }
+                    }
                     EksCall::ListPodIdentityAssociations => EksQuery::ListPodIdentityAssociations,
                 }))
             }
-            FactSource::Cloudwatch { log_group, stream_prefix, contains, since, limit } => single(FactQuery::LogEvents(LogEventsQuery {
+            FactSource::Cloudwatch {
+                log_group,
+                stream_prefix,
+                contains,
+                since,
+                limit,
+            } => single(FactQuery::LogEvents(LogEventsQuery {
                 log_group: text(self, scope, log_group)?,
                 stream_prefix: opt_text(self, scope, stream_prefix)?,
                 contains: opt_text(self, scope, contains)?,
@@ -739,7 +1021,10 @@ impl<'a> Walker<'a> {
                 limit: *limit,
             })),
             FactSource::Value(e) => match self.eval(scope, e) {
-                Eval::Value(v) => Queries { list: Vec::new(), shape: Shape::Computed(cel_to_json(&v)) },
+                Eval::Value(v) => Queries {
+                    list: Vec::new(),
+                    shape: Shape::Computed(cel_to_json(&v)),
+                },
                 Eval::Pending => return Err(Res::Pending),
                 Eval::Unknown(f) => return Err(Res::Failed(f)),
                 Eval::Error(msg) => return Err(fail(format!("cannot compute `{name}`: {msg}"))),
@@ -748,7 +1033,12 @@ impl<'a> Walker<'a> {
     }
 
     /// An expression that names an object or a list of objects, as JSON objects.
-    fn objects_of(&mut self, scope: &mut Scope, name: &str, e: &Expression) -> Result<Vec<Json>, Res> {
+    fn objects_of(
+        &mut self,
+        scope: &mut Scope,
+        name: &str,
+        e: &Expression,
+    ) -> Result<Vec<Json>, Res> {
         match self.eval(scope, e) {
             Eval::Value(Value::List(items)) => Ok(items.iter().map(cel_to_json).collect()),
             Eval::Value(Value::Null) => Ok(Vec::new()),
@@ -758,7 +1048,10 @@ impl<'a> Walker<'a> {
             Eval::Error(msg) => Err(Res::Failed(vec![Fail {
                 fact: name.to_string(),
                 query: String::new(),
-                error: FactError::unavailable(format!("cannot tell which objects `{name}` is about: {msg}"), "check the runbook's `of:` expression"),
+                error: FactError::unavailable(
+                    format!("cannot tell which objects `{name}` is about: {msg}"),
+                    "check the runbook's `of:` expression",
+                ),
             }])),
         }
     }
@@ -828,17 +1121,27 @@ fn render_param(v: &Value) -> String {
 fn step_facts(rb: &Runbook, step: &Step) -> Vec<String> {
     let vars: BTreeSet<String> = match &step.kind {
         StepKind::Check { expr, .. } => expr.free_variables.clone(),
-        StepKind::Switch { cases, .. } => cases.iter().flat_map(|c| c.when.free_variables.iter().cloned()).collect(),
-        StepKind::Ask { question, command, .. } => {
+        StepKind::Switch { cases, .. } => cases
+            .iter()
+            .flat_map(|c| c.when.free_variables.iter().cloned())
+            .collect(),
+        StepKind::Ask {
+            question, command, ..
+        } => {
             let mut v = question.free_variables();
             if let Some(c) = command {
                 v.extend(c.free_variables());
             }
             v
         }
-        StepKind::Handover { target, .. } => target.as_ref().map(Template::free_variables).unwrap_or_default(),
+        StepKind::Handover { target, .. } => target
+            .as_ref()
+            .map(Template::free_variables)
+            .unwrap_or_default(),
     };
-    vars.into_iter().filter(|v| rb.facts.contains_key(v) || v == "target").collect()
+    vars.into_iter()
+        .filter(|v| rb.facts.contains_key(v) || v == "target")
+        .collect()
 }
 
 /// `fact: why` for each unknown fact.
@@ -846,7 +1149,11 @@ fn unknown_reason(fails: &[Fail]) -> String {
     if fails.is_empty() {
         return "no reason recorded".into();
     }
-    fails.iter().map(|f| format!("{}: {}", f.fact, f.error)).collect::<Vec<_>>().join("; ")
+    fails
+        .iter()
+        .map(|f| format!("{}: {}", f.fact, f.error))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn one_line(s: &str) -> String {

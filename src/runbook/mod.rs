@@ -26,7 +26,13 @@ pub struct RunbookError {
 }
 
 impl RunbookError {
-    pub fn new(file: &str, line: usize, column: usize, message: impl Into<String>, hint: impl Into<String>) -> Self {
+    pub fn new(
+        file: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) -> Self {
         RunbookError {
             file: file.to_string(),
             line,
@@ -39,6 +45,10 @@ impl RunbookError {
 
 impl fmt::Display for RunbookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {} (fix: {})", self.file, self.line, self.column, self.message, self.hint)
+        write!(
+            f,
+            "{}:{}:{}: {} (fix: {})",
+            self.file, self.line, self.column, self.message, self.hint
+        )
     }
 }

@@ -24,7 +24,11 @@ pub struct Runbook {
 
 impl Runbook {
     pub fn start(&self) -> &str {
-        self.steps.keys().next().map(String::as_str).unwrap_or_default()
+        self.steps
+            .keys()
+            .next()
+            .map(String::as_str)
+            .unwrap_or_default()
     }
 
     /// Every finding code this runbook can conclude, in table order.
@@ -51,7 +55,10 @@ pub struct Origin {
 pub enum TargetKind {
     Cluster,
     EksNodegroup,
-    Kubernetes { resource: GroupKind, namespaced: bool },
+    Kubernetes {
+        resource: GroupKind,
+        namespaced: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -66,8 +73,12 @@ impl Target {
         match &self.kind {
             TargetKind::Cluster => "none",
             TargetKind::EksNodegroup => "NODEGROUP",
-            TargetKind::Kubernetes { namespaced: true, .. } => "NAMESPACE/NAME",
-            TargetKind::Kubernetes { namespaced: false, .. } => "NAME",
+            TargetKind::Kubernetes {
+                namespaced: true, ..
+            } => "NAMESPACE/NAME",
+            TargetKind::Kubernetes {
+                namespaced: false, ..
+            } => "NAME",
         }
     }
 
@@ -143,7 +154,9 @@ impl Fact {
             }
         };
         match &self.source {
-            FactSource::Get { namespace, name, .. } => {
+            FactSource::Get {
+                namespace, name, ..
+            } => {
                 add_t(namespace, &mut add);
                 name.expressions().for_each(&mut add);
             }
@@ -162,7 +175,11 @@ impl Fact {
                 add(of);
                 add_t(container, &mut add);
             }
-            FactSource::Eks { name, principal_arn, .. } => {
+            FactSource::Eks {
+                name,
+                principal_arn,
+                ..
+            } => {
                 add_t(name, &mut add);
                 add_t(principal_arn, &mut add);
             }
@@ -184,7 +201,10 @@ impl Fact {
     }
 
     pub fn is_aws(&self) -> bool {
-        matches!(self.source, FactSource::Eks { .. } | FactSource::Cloudwatch { .. })
+        matches!(
+            self.source,
+            FactSource::Eks { .. } | FactSource::Cloudwatch { .. }
+        )
     }
 }
 
@@ -209,7 +229,9 @@ impl Template {
     }
 
     pub fn free_variables(&self) -> BTreeSet<String> {
-        self.expressions().flat_map(|e| e.free_variables.iter().cloned()).collect()
+        self.expressions()
+            .flat_map(|e| e.free_variables.iter().cloned())
+            .collect()
     }
 }
 
@@ -251,9 +273,11 @@ impl Step {
     pub fn exits(&self) -> Vec<&str> {
         let mut out: Vec<&str> = match &self.kind {
             StepKind::Check { then_, else_, .. } => vec![then_, else_],
-            StepKind::Switch { cases, default } => {
-                cases.iter().map(|c| c.goto.as_str()).chain([default.as_str()]).collect()
-            }
+            StepKind::Switch { cases, default } => cases
+                .iter()
+                .map(|c| c.goto.as_str())
+                .chain([default.as_str()])
+                .collect(),
             StepKind::Ask { choices, .. } => choices.iter().map(|c| c.goto.as_str()).collect(),
             StepKind::Handover { .. } => Vec::new(),
         };

@@ -40,7 +40,10 @@ pub struct TestReport {
 
 impl TestReport {
     pub fn passed(&self) -> bool {
-        self.errors.is_empty() && self.uncovered.is_empty() && self.cases.iter().all(CaseResult::passed) && !self.cases.is_empty()
+        self.errors.is_empty()
+            && self.uncovered.is_empty()
+            && self.cases.iter().all(CaseResult::passed)
+            && !self.cases.is_empty()
     }
 }
 
@@ -50,9 +53,21 @@ pub fn find_test_files(paths: &[PathBuf]) -> Result<Vec<RunbookFile>, RunbookErr
     for p in paths {
         let candidates: Vec<PathBuf> = if p.is_dir() {
             let mut v: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| RunbookError::new(&p.display().to_string(), 1, 1, format!("cannot read: {e}"), "check the path"))?
+                .map_err(|e| {
+                    RunbookError::new(
+                        &p.display().to_string(),
+                        1,
+                        1,
+                        format!("cannot read: {e}"),
+                        "check the path",
+                    )
+                })?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".tests.yaml") || n.ends_with(".tests.yml")))
+                .filter(|f| {
+                    f.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(|n| n.ends_with(".tests.yaml") || n.ends_with(".tests.yml"))
+                })
                 .collect();
             v.sort();
             v
@@ -60,8 +75,20 @@ pub fn find_test_files(paths: &[PathBuf]) -> Result<Vec<RunbookFile>, RunbookErr
             vec![p.clone()]
         };
         for c in candidates {
-            let text = std::fs::read_to_string(&c).map_err(|e| RunbookError::new(&c.display().to_string(), 1, 1, format!("cannot read: {e}"), "check the path"))?;
-            found.push(RunbookFile { path: c.display().to_string(), text, builtin: false });
+            let text = std::fs::read_to_string(&c).map_err(|e| {
+                RunbookError::new(
+                    &c.display().to_string(),
+                    1,
+                    1,
+                    format!("cannot read: {e}"),
+                    "check the path",
+                )
+            })?;
+            found.push(RunbookFile {
+                path: c.display().to_string(),
+                text,
+                builtin: false,
+            });
         }
     }
     Ok(found)
@@ -81,22 +108,44 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
             }
         };
         let Some(runbook) = catalog.get(&doc.runbook.value) else {
-            report.errors.push(RunbookError::new(&file.path, doc.runbook.line, doc.runbook.column, format!("runbook `{}` is not loaded", doc.runbook.value), "check the id, or fix the runbook's own load errors first"));
+            report.errors.push(RunbookError::new(
+                &file.path,
+                doc.runbook.line,
+                doc.runbook.column,
+                format!("runbook `{}` is not loaded", doc.runbook.value),
+                "check the id, or fix the runbook's own load errors first",
+            ));
             continue;
         };
         tested.insert(runbook.id.clone());
-        let base = Path::new(&file.path).parent().map(Path::to_path_buf).unwrap_or_default();
+        let base = Path::new(&file.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
         for case in &doc.cases {
             let snapshot_path = base.join(&case.snapshot.value);
             let snapshot = snapshots
                 .entry(snapshot_path.clone())
-                .or_insert_with(|| Snapshot::open(&snapshot_path).map(Arc::new).map_err(|e| e.to_string()))
+                .or_insert_with(|| {
+                    Snapshot::open(&snapshot_path)
+                        .map(Arc::new)
+                        .map_err(|e| e.to_string())
+                })
                 .clone();
-            let mut result = CaseResult { file: file.path.clone(), runbook: runbook.id.clone(), name: case.name.value.clone(), failures: Vec::new(), record: None };
+            let mut result = CaseResult {
+                file: file.path.clone(),
+                runbook: runbook.id.clone(),
+                name: case.name.value.clone(),
+                failures: Vec::new(),
+                record: None,
+            };
             let snapshot = match snapshot {
                 Ok(s) => s,
                 Err(e) => {
-                    result.failures.push(format!("{}:{}:{}: cannot open snapshot: {e}", file.path, case.snapshot.line, case.snapshot.column));
+                    result.failures.push(format!(
+                        "{}:{}:{}: cannot open snapshot: {e}",
+                        file.path, case.snapshot.line, case.snapshot.column
+                    ));
                     report.cases.push(result);
                     continue;
                 }
@@ -104,13 +153,20 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
             let cache = FactCache::new();
             let env = Environment::new(crate::source::Source::info(&*snapshot).now);
             let round = Round::new(catalog, &*snapshot, &cache, &env);
-            let answers: BTreeMap<String, String> = case.answers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let answers: BTreeMap<String, String> = case
+                .answers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             let record = round.walk(runbook, case.target.as_deref(), &answers).await;
             result.failures = check(&case.expect, &record);
-            if result.failures.is_empty() {
-                if let Some(c) = &record.conclusion {
-                    reached.entry(c.runbook.clone()).or_default().insert(c.id.clone());
-                }
+            if result.failures.is_empty()
+                && let Some(c) = &record.conclusion
+            {
+                reached
+                    .entry(c.runbook.clone())
+                    .or_default()
+                    .insert(c.id.clone());
             }
             result.record = Some(record);
             report.cases.push(result);
@@ -121,7 +177,9 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
         let hit = reached.get(&id).cloned().unwrap_or_default();
         for c in rb.conclusions.values() {
             if !hit.contains(&c.id) {
-                report.uncovered.push((id.clone(), c.id.clone(), c.code.clone()));
+                report
+                    .uncovered
+                    .push((id.clone(), c.id.clone(), c.code.clone()));
             }
         }
     }
@@ -135,26 +193,46 @@ fn check(expect: &super::format::ExpectDoc, record: &WalkRecord) -> Vec<String> 
         Status::Inconclusive => "inconclusive",
         Status::NeedsInput => "needs-input",
     };
-    let want_status = expect.status.clone().unwrap_or_else(|| if expect.code.is_some() { "concluded".into() } else { "inconclusive".into() });
+    let want_status = expect.status.clone().unwrap_or_else(|| {
+        if expect.code.is_some() {
+            "concluded".into()
+        } else {
+            "inconclusive".into()
+        }
+    });
     if status != want_status {
-        failures.push(format!("status: expected {want_status}, got {status}{}", describe(record)));
+        failures.push(format!(
+            "status: expected {want_status}, got {status}{}",
+            describe(record)
+        ));
     }
     let got_code = record.conclusion.as_ref().map(|c| c.code.as_str());
     if expect.code.as_deref() != got_code && (expect.code.is_some() || got_code.is_some()) {
-        failures.push(format!("code: expected {}, got {}{}", expect.code.as_deref().unwrap_or("none"), got_code.unwrap_or("none"), describe(record)));
+        failures.push(format!(
+            "code: expected {}, got {}{}",
+            expect.code.as_deref().unwrap_or("none"),
+            got_code.unwrap_or("none"),
+            describe(record)
+        ));
     }
     let steps: Vec<&str> = record.path.iter().map(|s| s.step.as_str()).collect();
     let mut at = 0;
     for want in &expect.path {
         match steps[at..].iter().position(|s| s == want) {
             Some(i) => at += i + 1,
-            None => failures.push(format!("path: step `{want}` not passed (in order); path was {}", steps.join(" → "))),
+            None => failures.push(format!(
+                "path: step `{want}` not passed (in order); path was {}",
+                steps.join(" → ")
+            )),
         }
     }
     for m in &expect.missing {
         if !record.missing.iter().any(|x| &x.fact == m) {
             let got: Vec<&str> = record.missing.iter().map(|x| x.fact.as_str()).collect();
-            failures.push(format!("missing: expected fact `{m}` reported missing; missing were [{}]", got.join(", ")));
+            failures.push(format!(
+                "missing: expected fact `{m}` reported missing; missing were [{}]",
+                got.join(", ")
+            ));
         }
     }
     let text = record
@@ -171,14 +249,28 @@ fn check(expect: &super::format::ExpectDoc, record: &WalkRecord) -> Vec<String> 
         .unwrap_or_default();
     for q in &expect.quotes {
         if !text.contains(q.as_str()) {
-            failures.push(format!("quotes: `{q}` not found in the conclusion's title, summary or evidence"));
+            failures.push(format!(
+                "quotes: `{q}` not found in the conclusion's title, summary or evidence"
+            ));
         }
     }
     failures
 }
 
 fn describe(record: &WalkRecord) -> String {
-    let last = record.path.last().map(|s| format!(" (last step `{}`: {})", s.step, s.reason)).unwrap_or_default();
-    let missing: Vec<String> = record.missing.iter().map(|m| format!("{}: {}", m.fact, m.reason)).collect();
-    if missing.is_empty() { last } else { format!("{last}; missing: {}", missing.join("; ")) }
+    let last = record
+        .path
+        .last()
+        .map(|s| format!(" (last step `{}`: {})", s.step, s.reason))
+        .unwrap_or_default();
+    let missing: Vec<String> = record
+        .missing
+        .iter()
+        .map(|m| format!("{}: {}", m.fact, m.reason))
+        .collect();
+    if missing.is_empty() {
+        last
+    } else {
+        format!("{last}; missing: {}", missing.join("; "))
+    }
 }

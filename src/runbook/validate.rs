@@ -9,7 +9,12 @@ use std::collections::{BTreeSet, HashMap};
 
 pub fn graph(path: &str, rb: &Runbook, pos: &Positions) -> Vec<RunbookError> {
     let mut errors = Vec::new();
-    let ids: Vec<&str> = pos.steps.keys().chain(pos.conclusions.keys()).map(String::as_str).collect();
+    let ids: Vec<&str> = pos
+        .steps
+        .keys()
+        .chain(pos.conclusions.keys())
+        .map(String::as_str)
+        .collect();
 
     for (from, to, line, column) in &pos.edges {
         if !rb.steps.contains_key(to) && !rb.conclusions.contains_key(to) {
@@ -17,7 +22,13 @@ pub fn graph(path: &str, rb: &Runbook, pos: &Positions) -> Vec<RunbookError> {
                 Some(c) => format!("did you mean `{c}`?"),
                 None => "point it at a step or conclusion id".to_string(),
             };
-            errors.push(RunbookError::new(path, *line, *column, format!("step `{from}` leads to `{to}`, which is neither a step nor a conclusion"), hint));
+            errors.push(RunbookError::new(
+                path,
+                *line,
+                *column,
+                format!("step `{from}` leads to `{to}`, which is neither a step nor a conclusion"),
+                hint,
+            ));
         }
     }
     if !errors.is_empty() {
@@ -37,7 +48,16 @@ pub fn graph(path: &str, rb: &Runbook, pos: &Positions) -> Vec<RunbookError> {
     }
     for (id, (line, column)) in pos.steps.iter().chain(pos.conclusions.iter()) {
         if !reached.contains(id.as_str()) {
-            errors.push(RunbookError::new(path, *line, *column, format!("`{id}` is unreachable: no path from the first step `{}` leads to it", rb.start()), "point a `then`/`else`/`goto`/`default` at it, or delete it"));
+            errors.push(RunbookError::new(
+                path,
+                *line,
+                *column,
+                format!(
+                    "`{id}` is unreachable: no path from the first step `{}` leads to it",
+                    rb.start()
+                ),
+                "point a `then`/`else`/`goto`/`default` at it, or delete it",
+            ));
         }
     }
 
@@ -92,7 +112,15 @@ fn fact_cycles(path: &str, rb: &Runbook, pos: &Positions) -> Vec<RunbookError> {
     let deps: HashMap<&str, BTreeSet<String>> = rb
         .facts
         .iter()
-        .map(|(name, f)| (name.as_str(), f.inputs().into_iter().filter(|i| rb.facts.contains_key(i)).collect()))
+        .map(|(name, f)| {
+            (
+                name.as_str(),
+                f.inputs()
+                    .into_iter()
+                    .filter(|i| rb.facts.contains_key(i))
+                    .collect(),
+            )
+        })
         .collect();
     for name in rb.facts.keys() {
         // A fact is in a cycle when it can reach itself.
