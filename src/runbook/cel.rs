@@ -36,7 +36,7 @@ impl Expression {
             let first = errors.errors.first();
             CompileError {
                 line: first.map_or(1, |e| e.pos.0.max(1) as usize),
-                column: first.map_or(1, |e| e.pos.1.max(0) as usize + 1),
+                column: first.map_or(1, |e| e.pos.1.max(1) as usize),
                 message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
             }
         })?;

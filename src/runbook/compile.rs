@@ -402,14 +402,13 @@ impl Compiler<'_> {
         let e = match Expression::compile(source) {
             Ok(e) => e,
             Err(ce) => {
-                // `CompileError::column` is one past the parser's 1-based column (cel.rs adds
-                // 1 to a column the cel crate has already made 1-based).
+                // `CompileError::column` is 1-based.
                 let offset = source
                     .split('\n')
                     .take(ce.line.saturating_sub(1))
                     .map(|l| l.chars().count() + 1)
                     .sum::<usize>()
-                    + ce.column.saturating_sub(2);
+                    + ce.column.saturating_sub(1);
                 let (l, c) = scalar_position(
                     self.text,
                     place,
