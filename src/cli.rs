@@ -72,7 +72,12 @@ pub enum RunbooksCommand {
     /// Every runbook that loads, with its target kind and codes.
     List,
     /// One runbook: its description, facts, steps and conclusions.
-    Show { id: String },
+    Show {
+        id: String,
+        /// Print the runbook's YAML as loaded (a starting point for an override).
+        #[arg(long)]
+        source: bool,
+    },
     /// Check runbook files (default: every loaded runbook) and report errors with file:line:column.
     Validate { paths: Vec<PathBuf> },
     /// Run the test cases beside runbooks (`*.tests.yaml`; default: ./runbooks).

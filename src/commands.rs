@@ -139,31 +139,11 @@ fn did_you_mean(name: &str, candidates: &[&str]) -> String {
     }
 }
 
-/// The best fuzzy matches, best first.
+/// The best matches, best first, quoted for a message.
 pub fn close_names(name: &str, candidates: &[&str], n: usize) -> Vec<String> {
-    use fuzzy_matcher::FuzzyMatcher;
-    let matcher = fuzzy_matcher::skim::SkimMatcherV2::default();
-    let short = name.rsplit('/').next().unwrap_or(name);
-    let mut scored: Vec<(i64, &str)> = candidates
-        .iter()
-        .filter_map(|c| {
-            let s = matcher
-                .fuzzy_match(c, name)
-                .or_else(|| matcher.fuzzy_match(c, short))
-                .or_else(|| {
-                    // Typos defeat subsequence matching; fall back to shared words.
-                    let words = short.split(['-', '_', '.']).filter(|w| w.len() > 2);
-                    let hits = words.filter(|w| c.contains(w)).count() as i64;
-                    (hits > 0).then_some(hits)
-                })?;
-            Some((s, *c))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored
+    crate::suggest::ranked(name, candidates, n)
         .into_iter()
-        .take(n)
-        .map(|(_, c)| format!("`{c}`"))
+        .map(|c| format!("`{c}`"))
         .collect()
 }
 
@@ -376,7 +356,7 @@ async fn runbooks(
                 EXIT_USAGE
             }
         }
-        RunbooksCommand::Show { id } => {
+        RunbooksCommand::Show { id, source } => {
             let Some(rb) = catalog.get(&id) else {
                 let _ = writeln!(
                     io.err,
@@ -385,7 +365,12 @@ async fn runbooks(
                 );
                 return EXIT_USAGE;
             };
-            let _ = io.out.write_all(show(rb).as_bytes());
+            let text = if source {
+                rb.origin.text.to_string()
+            } else {
+                show(rb)
+            };
+            let _ = io.out.write_all(text.as_bytes());
             0
         }
         RunbooksCommand::Validate { paths } => {
@@ -461,7 +446,23 @@ async fn runbooks(
                     return EXIT_USAGE;
                 }
             };
-            let report = testing::run(catalog, &files).await;
+            // The runbooks beside the tests are the ones under test, edited or not.
+            let mut dirs = extra.to_vec();
+            for p in &paths {
+                let dir = if p.is_dir() {
+                    Some(p.as_path())
+                } else {
+                    p.parent()
+                };
+                if let Some(d) = dir.filter(|d| d.is_dir()) {
+                    dirs.push(d.to_path_buf());
+                }
+            }
+            let local = Catalog::load(&dirs);
+            for e in &local.errors {
+                let _ = writeln!(io.err, "warning: runbook not loaded: {e}");
+            }
+            let report = testing::run(&local, &files).await;
             let _ = io.out.write_all(test_report(&report).as_bytes());
             if report.passed() { 0 } else { EXIT_FAILURE }
         }

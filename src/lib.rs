@@ -9,5 +9,6 @@ pub mod kinds;
 pub mod logging;
 pub mod runbook;
 pub mod source;
+pub mod suggest;
 pub mod text;
 pub mod triage;

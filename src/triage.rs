@@ -75,7 +75,7 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
             String,
             Vec<(Option<String>, crate::runbook::engine::SymptomResult)>,
         > = BTreeMap::new();
-        let mut unknown = 0;
+        let mut undecided: Vec<(Option<String>, String)> = Vec::new();
         for ((target, _), result) in candidates.into_iter().zip(results) {
             match result {
                 Some(r) if r.matched == Some(true) => {
@@ -86,13 +86,18 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
                     groups.entry(key).or_default().push((target, r));
                 }
                 Some(r) if r.matched == Some(false) => {}
-                _ => unknown += 1,
+                Some(r) => undecided.push((target, r.reason)),
+                None => undecided.push((target, "its facts did not settle".into())),
             }
         }
-        if unknown > 0 {
+        if let Some((first_target, first_reason)) = undecided.first() {
             not_checked.push(NotChecked {
                 runbook: rb.id.clone(),
-                reason: format!("the symptom could not be evaluated for {unknown} target(s): a fact it reads is unknown"),
+                reason: format!(
+                    "the symptom could not be decided for {} target(s), e.g. {}: {first_reason}",
+                    undecided.len(),
+                    first_target.as_deref().unwrap_or("the cluster"),
+                ),
             });
         }
         for (_, mut members) in groups {

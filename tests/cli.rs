@@ -413,6 +413,15 @@ fn show_and_list_describe_runbooks() {
     assert!(show.stdout.contains("class-exists"));
     let list = ktriage(&["runbooks", "list"]);
     assert!(list.stdout.contains("PVC_STORAGECLASS_NOT_FOUND"));
+    let source = ktriage(&["runbooks", "show", "pvc-pending", "--source"]);
+    let on_disk = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("runbooks/pvc-pending.yaml"),
+    )
+    .unwrap();
+    assert_eq!(
+        source.stdout, on_disk,
+        "--source prints the runbook as loaded"
+    );
 }
 
 #[test]

@@ -565,6 +565,24 @@ steps:
     only_error(&with_steps(steps), 17, 15, "choice `fine` appears twice");
 }
 
+#[test]
+fn unknown_on_a_step_that_is_never_unknown() {
+    let steps = "\
+steps:
+  - id: first
+    title: What does the log say?
+    unknown: broken
+    ask:
+      question: Read the log
+      choices:
+        - id: fine
+          label: Nothing
+          goto: ok
+";
+    // Line 11 is `    unknown: broken`.
+    only_error(&with_steps(steps), 11, 14, "has `unknown`");
+}
+
 // ---------------------------------------------------------------- facts
 
 #[test]
@@ -641,6 +659,14 @@ facts:
 ";
     let e = only_error(&with_facts(facts), 9, 18, "unknown kind `pvc`");
     assert_hint(&e, "did you mean `kind: PersistentVolumeClaim`?");
+    // A typo of a kind ktriage knows is matched by closeness.
+    let e = only_error(
+        &base_with("kind: Pod", "kind: Deploymnet"),
+        4,
+        9,
+        "unknown kind `Deploymnet`",
+    );
+    assert_hint(&e, "did you mean `kind: Deployment`?");
 }
 
 #[test]

@@ -234,7 +234,10 @@ pub fn yaml_error_text(e: &serde_saphyr::Error) -> String {
     if let Some(rest) = message.strip_prefix("error: ") {
         message = rest.to_string();
     }
-    let message = message.lines().next().unwrap_or_default().to_string();
+    let mut message = message.lines().next().unwrap_or_default().to_string();
+    if let Some(at) = message.rfind(" at line ") {
+        message.truncate(at);
+    }
     match e.location() {
         Some(loc) if !message.starts_with("line ") => {
             format!("line {} column {}: {message}", loc.line(), loc.column())

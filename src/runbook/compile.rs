@@ -12,6 +12,7 @@ use super::model::*;
 use super::validate;
 use crate::facts::GroupKind;
 use crate::kinds;
+pub use crate::suggest::closest;
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
@@ -349,8 +350,9 @@ impl Compiler<'_> {
             None => match kinds::by_kind(&kind.value) {
                 Some(r) => Some(r.group_kind()),
                 None => {
-                    let hint = match kinds::lookup(&kind.value) {
-                        Some(r) => format!("did you mean `kind: {}`?", r.kind),
+                    let known: Vec<&str> = kinds::KNOWN.iter().map(|r| r.kind).collect();
+                    let hint = match kinds::lookup(&kind.value).map(|r| r.kind).or_else(|| closest(&kind.value, &known)) {
+                        Some(k) => format!("did you mean `kind: {k}`? (or give `apiVersion: group/version` for a CRD)"),
                         None => "give `apiVersion: group/version` for kinds ktriage does not know by name".to_string(),
                     };
                     self.err(
@@ -662,6 +664,17 @@ impl Compiler<'_> {
             self.err(s.id.line, s.id.column, format!("step `{id}` needs exactly one of check, switch, ask, handover (it has {kinds_given})"), "split it into separate steps");
             return None;
         }
+        if let (Some(u), true) = (&s.unknown, s.ask.is_some() || s.handover.is_some()) {
+            self.err(
+                u.line,
+                u.column,
+                format!(
+                    "step `{id}` has `unknown`, but a question or a hand-over never is unknown"
+                ),
+                "remove `unknown`; it belongs on check and switch steps",
+            );
+            return None;
+        }
         let mut edge =
             |to: &At<String>| edges.push((id.clone(), to.value.clone(), to.line, to.column));
         if let Some(u) = &s.unknown {
@@ -876,21 +889,6 @@ fn flat(s: &str, max: usize) -> String {
     } else {
         flat
     }
-}
-
-pub fn closest<'a>(name: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    use fuzzy_matcher::FuzzyMatcher;
-    let matcher = fuzzy_matcher::skim::SkimMatcherV2::default();
-    candidates
-        .iter()
-        .filter_map(|c| {
-            let score = matcher
-                .fuzzy_match(c, name)
-                .or_else(|| matcher.fuzzy_match(name, c))?;
-            Some((score, *c))
-        })
-        .max_by_key(|(s, _)| *s)
-        .map(|(_, c)| c)
 }
 
 /// Where character `offset` of a scalar's value is written, following the scalar from

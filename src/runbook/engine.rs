@@ -66,7 +66,7 @@ pub fn walk(input: &WalkInput) -> Progress<WalkRecord> {
 /// What triage learns from one symptom evaluation.
 #[derive(Debug, Clone)]
 pub struct SymptomResult {
-    /// `None` when a fact it reads is unknown.
+    /// `None` when it could not be decided; `reason` then says why.
     pub matched: Option<bool>,
     pub reason: String,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
@@ -92,13 +92,17 @@ pub fn symptom(
     let no_answers = BTreeMap::new();
     let mut walker = Walker::new(catalog, env, facts, &no_answers);
     let mut scope = Scope::new(runbook, TargetSource::Value(target));
-    let matched = match walker.eval(&mut scope, &symptom.when) {
-        Eval::Value(Value::Bool(b)) => Some(b),
-        _ => None,
+    let (matched, reason) = match walker.eval(&mut scope, &symptom.when) {
+        Eval::Value(Value::Bool(b)) => (Some(b), String::new()),
+        Eval::Pending => (None, String::new()),
+        other => {
+            let fails = walker.as_unknown(other, &symptom.when);
+            (None, unknown_reason(&fails))
+        }
     };
     let mut result = SymptomResult {
         matched,
-        reason: String::new(),
+        reason,
         since: None,
         group: None,
     };

@@ -140,6 +140,16 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
                 record: None,
             };
             let snapshot = match snapshot {
+                // A fixture must read cleanly, or a case could pass for the wrong reason.
+                Ok(s) if !crate::source::Source::info(&*s).problems.is_empty() => {
+                    for p in &crate::source::Source::info(&*s).problems {
+                        result
+                            .failures
+                            .push(format!("snapshot {}: {p}", snapshot_path.display()));
+                    }
+                    report.cases.push(result);
+                    continue;
+                }
                 Ok(s) => s,
                 Err(e) => {
                     result.failures.push(format!(
