@@ -3,7 +3,7 @@
 //! documents mean is decided later, from where the file sits in the snapshot.
 
 use super::split::Batch;
-use super::transcode::{Item, read_object};
+use super::transcode::{Item, ItemSeed, Writer, read_object};
 use serde::Deserialize;
 use serde::de::DeserializeSeed;
 
@@ -22,19 +22,21 @@ pub(crate) enum Doc {
     Scalar,
 }
 
+/// YAML documents (JSON reads through [`Root`] directly).
 impl<'de> Deserialize<'de> for Doc {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let Root(root, items) = Root::deserialize(deserializer)?;
+        let Root::<false>(root, items) = Root::deserialize(deserializer)?;
         Ok(classify(root, items))
     }
 }
 
 /// A document root before it is classified: the root, and its items if it has any.
-struct Root(Item, Option<Vec<Item>>);
+/// `JSON` says whether borrowed strings can be copied verbatim (see `Writer`).
+struct Root<const JSON: bool>(Item, Option<Vec<Item>>);
 
-impl<'de> Deserialize<'de> for Root {
+impl<'de, const JSON: bool> Deserialize<'de> for Root<JSON> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (root, items) = read_object(deserializer, true)?;
+        let (root, items) = read_object(deserializer, Writer::new(0, JSON), true)?;
         Ok(Root(root, items))
     }
 }
@@ -131,14 +133,18 @@ pub(crate) fn parse(bytes: &[u8], format: Format) -> (Vec<Doc>, Option<SyntaxErr
     }
 }
 
-fn parse_json_roots(bytes: &[u8]) -> (Vec<Root>, Option<SyntaxError>) {
+fn parse_json_roots(bytes: &[u8]) -> (Vec<Root<true>>, Option<SyntaxError>) {
     // A stream, so that concatenated objects (`kubectl get a -o json; kubectl get b -o json`)
     // read too. Text validated once reads faster than bytes validated string by string.
     let mut roots = Vec::new();
-    let results: Box<dyn Iterator<Item = serde_json::Result<Root>>> =
+    let results: Box<dyn Iterator<Item = serde_json::Result<Root<true>>>> =
         match std::str::from_utf8(bytes) {
-            Ok(text) => Box::new(serde_json::Deserializer::from_str(text).into_iter::<Root>()),
-            Err(_) => Box::new(serde_json::Deserializer::from_slice(bytes).into_iter::<Root>()),
+            Ok(text) => {
+                Box::new(serde_json::Deserializer::from_str(text).into_iter::<Root<true>>())
+            }
+            Err(_) => {
+                Box::new(serde_json::Deserializer::from_slice(bytes).into_iter::<Root<true>>())
+            }
         };
     for root in results {
         match root {
@@ -174,10 +180,11 @@ pub(crate) fn parse_batch(batch: &Batch) -> (Vec<Item>, Vec<SyntaxError>) {
         let end = span.end.max(start);
         // Item bounds fall on ASCII punctuation, so they are char boundaries too.
         let parsed = match text.and_then(|t| t.get(start..end)) {
-            Some(item) => parse_one(serde_json::Deserializer::from_str(item)),
-            None => parse_one(serde_json::Deserializer::from_slice(
-                &batch.bytes[start..end],
-            )),
+            Some(item) => parse_one(serde_json::Deserializer::from_str(item), end - start),
+            None => parse_one(
+                serde_json::Deserializer::from_slice(&batch.bytes[start..end]),
+                end - start,
+            ),
         };
         match parsed {
             Ok(item) => items.push(item),
@@ -200,8 +207,13 @@ pub(crate) fn parse_batch(batch: &Batch) -> (Vec<Item>, Vec<SyntaxError>) {
 
 fn parse_one<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
+    capacity: usize,
 ) -> serde_json::Result<Item> {
-    let item = super::transcode::ItemSeed.deserialize(&mut de)?;
+    let seed = ItemSeed {
+        verbatim: true,
+        capacity,
+    };
+    let item = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(item)
 }
@@ -305,6 +317,17 @@ mod tests {
             &*cm.json,
             r#"{"kind":"ConfigMap","data":{"a":"0","b":0,"c":true,"d":null,"e":1.5,"7":"x"}}"#
         );
+    }
+
+    #[test]
+    fn yaml_plain_scalars_with_quotes_are_escaped() {
+        let (docs, _) = parse(
+            b"kind: ConfigMap\ndata:\n  a: say \"hi\" \\o/\n",
+            Format::Yaml,
+        );
+        let Doc::Object(cm) = &docs[0] else { panic!() };
+        let value: serde_json::Value = serde_json::from_str(&cm.json).expect("valid JSON");
+        assert_eq!(value["data"]["a"], "say \"hi\" \\o/");
     }
 
     #[test]

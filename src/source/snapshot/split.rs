@@ -80,8 +80,11 @@ struct Splitter<'s> {
     /// Items seen in the current array.
     count: usize,
     sink: Sink,
+    /// Lines are counted lazily, only up to where a position is needed.
     line: usize,
     line_start: u64,
+    /// How far into the current chunk newlines have been counted.
+    counted: usize,
     offset: u64,
     shell: Vec<u8>,
     batch: Batch,
@@ -115,6 +118,7 @@ pub(crate) fn split_json(
         sink: Sink::Shell,
         line: 1,
         line_start: 0,
+        counted: 0,
         offset: 0,
         shell: Vec::new(),
         batch: Batch::default(),
@@ -150,12 +154,31 @@ pub(crate) fn split_json(
 }
 
 impl Splitter<'_> {
-    fn position(&self, at: u64) -> (usize, usize) {
+    /// Counts the newlines of `data` (the current chunk) before `upto`.
+    fn sync_lines(&mut self, data: &[u8], upto: usize) {
+        if upto <= self.counted {
+            return;
+        }
+        let part = &data[self.counted..upto];
+        let newlines = memchr::memchr_iter(b'\n', part).count();
+        if newlines > 0 {
+            self.line += newlines;
+            if let Some(last) = memchr::memrchr(b'\n', part) {
+                self.line_start = self.offset + (self.counted + last + 1) as u64;
+            }
+        }
+        self.counted = upto;
+    }
+
+    /// The 1-based line and column of byte `i` of the current chunk.
+    fn position(&mut self, data: &[u8], i: usize) -> (usize, usize) {
+        self.sync_lines(data, i);
+        let at = self.offset + i as u64;
         (self.line, (at - self.line_start) as usize + 1)
     }
 
-    fn error(&mut self, at: u64, message: &str) {
-        let (line, column) = self.position(at);
+    fn error(&mut self, data: &[u8], i: usize, message: &str) {
+        let (line, column) = self.position(data, i);
         self.errors.push(SyntaxError {
             line: Some(line),
             column: Some(column),
@@ -171,11 +194,17 @@ impl Splitter<'_> {
         }
     }
 
-    fn start_item(&mut self, at: u64, scalar: bool) {
+    fn push_key(&mut self, bytes: &[u8]) {
+        // Only whether the key is `items` matters: six bytes tell.
+        let room = 6usize.saturating_sub(self.key.len());
+        self.key.extend_from_slice(&bytes[..bytes.len().min(room)]);
+    }
+
+    fn start_item(&mut self, data: &[u8], i: usize, scalar: bool) {
         if self.need_comma {
-            self.error(at, "expected `,` or `]` between list items");
+            self.error(data, i, "expected `,` or `]` between list items");
         }
-        let (line, column) = self.position(at);
+        let (line, column) = self.position(data, i);
         self.batch.items.push(ItemSpan {
             end: 0,
             line,
@@ -203,6 +232,7 @@ impl Splitter<'_> {
     }
 
     fn scan(&mut self, data: &[u8]) {
+        self.counted = 0;
         let mut copied = 0;
         // Switches where bytes go from `at` on, flushing what came before.
         macro_rules! switch {
@@ -214,37 +244,82 @@ impl Splitter<'_> {
                 self.sink = $sink;
             }};
         }
+        let len = data.len();
         let mut i = 0;
-        while i < data.len() {
-            let b = data[i];
-            let at = self.offset + i as u64;
-            if b == b'\n' {
-                self.line += 1;
-                self.line_start = at + 1;
+        while i < len {
+            if let Some(items_depth) = self.items_depth
+                && self.in_item
+                && !self.in_string
+                && self.depth > items_depth
+            {
+                // Inside an object or array item only strings and brackets matter until it
+                // closes: this loop is where most bytes of a large list go.
+                while i < len {
+                    match data[i] {
+                        b'"' => match skip_string(&data[i + 1..]) {
+                            // To the closing quote; the loop steps past it.
+                            Some(n) => i += n,
+                            None => {
+                                // The string goes on in the next chunk.
+                                self.in_string = true;
+                                self.escaped = trailing_backslashes(&data[i + 1..]) % 2 == 1;
+                                i = len;
+                                break;
+                            }
+                        },
+                        b'{' | b'[' => self.depth += 1,
+                        b'}' | b']' => {
+                            self.depth -= 1;
+                            if self.depth == items_depth {
+                                switch!(i + 1, Sink::Drop);
+                                self.end_item();
+                                i += 1;
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                continue;
             }
             if self.in_string {
                 if self.escaped {
                     self.escaped = false;
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == b'"' {
-                    self.in_string = false;
+                    i += 1;
+                    continue;
+                }
+                // Most of a JSON file is string contents: jump over them.
+                let Some(k) = memchr::memchr2(b'"', b'\\', &data[i..]) else {
                     if self.key_track {
-                        self.key_track = false;
-                        if self.key == b"items" {
-                            self.expect = Expect::Colon;
-                        }
+                        self.push_key(&data[i..]);
                     }
-                    if self.in_item && self.scalar_item && Some(self.depth) == self.items_depth {
-                        switch!(i + 1, Sink::Drop);
-                        self.end_item();
+                    break;
+                };
+                if self.key_track {
+                    self.push_key(&data[i..i + k]);
+                }
+                i += k;
+                if data[i] == b'\\' {
+                    self.escaped = true;
+                    i += 1;
+                    continue;
+                }
+                self.in_string = false;
+                if self.key_track {
+                    self.key_track = false;
+                    if self.key == b"items" {
+                        self.expect = Expect::Colon;
                     }
-                } else if self.key_track && self.key.len() <= 5 {
-                    self.key.push(b);
+                }
+                if self.in_item && self.scalar_item && Some(self.depth) == self.items_depth {
+                    switch!(i + 1, Sink::Drop);
+                    self.end_item();
                 }
                 i += 1;
                 continue;
             }
+            let b = data[i];
             let in_items_level = self.items_depth == Some(self.depth);
             match b {
                 b' ' | b'\t' | b'\r' | b'\n' => {
@@ -252,12 +327,21 @@ impl Splitter<'_> {
                         switch!(i, Sink::Drop);
                         self.end_item();
                     }
+                    i += 1;
+                    // Pretty-printed JSON is mostly indentation: skip it eight bytes at a time.
+                    while i + 8 <= len && data[i..i + 8] == *b"        " {
+                        i += 8;
+                    }
+                    while i < len && matches!(data[i], b' ' | b'\t' | b'\r' | b'\n') {
+                        i += 1;
+                    }
+                    continue;
                 }
                 b'"' => {
                     self.in_string = true;
                     if in_items_level && !self.in_item {
                         switch!(i, Sink::Item);
-                        self.start_item(at, true);
+                        self.start_item(data, i, true);
                     }
                     if self.depth == 1
                         && self.root_is_object
@@ -270,23 +354,13 @@ impl Splitter<'_> {
                     self.expect = Expect::Nothing;
                 }
                 b'{' | b'[' => {
-                    if b == b'['
-                        && self.depth == 1
-                        && self.expect == Expect::Array
-                        && !self.root_done
-                    {
+                    let items_start = !self.root_done
+                        && b == b'['
+                        && ((self.depth == 1 && self.expect == Expect::Array) || self.depth == 0);
+                    if items_start {
                         self.depth += 1;
                         self.items_depth = Some(self.depth);
                         self.expect = Expect::Nothing;
-                        self.need_comma = false;
-                        self.count = 0;
-                        switch!(i + 1, Sink::Drop);
-                        i += 1;
-                        continue;
-                    }
-                    if b == b'[' && self.depth == 0 && !self.root_done {
-                        self.depth = 1;
-                        self.items_depth = Some(1);
                         self.need_comma = false;
                         self.count = 0;
                         switch!(i + 1, Sink::Drop);
@@ -298,7 +372,7 @@ impl Splitter<'_> {
                     }
                     if in_items_level && !self.in_item {
                         switch!(i, Sink::Item);
-                        self.start_item(at, false);
+                        self.start_item(data, i, false);
                     }
                     self.expect = Expect::Nothing;
                     self.depth += 1;
@@ -309,7 +383,7 @@ impl Splitter<'_> {
                             switch!(i, Sink::Drop);
                             self.end_item();
                         } else if !self.need_comma && self.count > 0 {
-                            self.error(at, "trailing `,` before `]`");
+                            self.error(data, i, "trailing `,` before `]`");
                         }
                         self.items_depth = None;
                         self.need_comma = false;
@@ -339,7 +413,7 @@ impl Splitter<'_> {
                             switch!(i, Sink::Drop);
                             self.end_item();
                         } else if !self.need_comma {
-                            self.error(at, "unexpected `,` in a list");
+                            self.error(data, i, "unexpected `,` in a list");
                         }
                         self.need_comma = false;
                     } else if self.depth == 1 {
@@ -358,7 +432,7 @@ impl Splitter<'_> {
                 _ => {
                     if in_items_level && !self.in_item {
                         switch!(i, Sink::Item);
-                        self.start_item(at, true);
+                        self.start_item(data, i, true);
                     }
                     self.expect = Expect::Nothing;
                 }
@@ -366,7 +440,8 @@ impl Splitter<'_> {
             i += 1;
         }
         self.flush(&data[copied..]);
-        self.offset += data.len() as u64;
+        self.sync_lines(data, len);
+        self.offset += len as u64;
     }
 
     fn finish(&mut self) {
@@ -391,6 +466,27 @@ impl Splitter<'_> {
             self.stopped = true;
         }
     }
+}
+
+/// The length of a string's contents and closing quote, from just after its opening
+/// quote; `None` when it does not close in `data`.
+fn skip_string(data: &[u8]) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let k = memchr::memchr2(b'"', b'\\', &data[at..])?;
+        if data[at + k] == b'"' {
+            return Some(at + k + 1);
+        }
+        // A backslash escapes the next byte, whatever it is.
+        at += k + 2;
+        if at > data.len() {
+            return None;
+        }
+    }
+}
+
+fn trailing_backslashes(data: &[u8]) -> usize {
+    data.iter().rev().take_while(|b| **b == b'\\').count()
 }
 
 #[cfg(test)]
@@ -439,7 +535,7 @@ mod tests {
     #[test]
     fn items_of_the_root_list_are_split_out_whatever_the_chunking() {
         let input = "{\n  \"apiVersion\": \"v1\",\n  \"items\": [\n    {\"a\": \"x]}\\\"\"},\n    [1, {\"items\": [2]}], \"s,\", 12 , null\n  ],\n  \"kind\": \"List\"\n}";
-        for chunk in [1, 2, 3, 7, 64, 4096] {
+        for chunk in [1, 2, 3, 5, 7, 11, 13, 64, 4096] {
             let (items, shell, errors) = split(input, chunk);
             let texts: Vec<&str> = items.iter().map(|(t, _, _)| t.as_str()).collect();
             assert_eq!(
@@ -460,6 +556,42 @@ mod tests {
                 "{\n  \"apiVersion\": \"v1\",\n  \"items\": [],\n  \"kind\": \"List\"\n}"
             );
             assert!(errors.is_empty(), "{errors:?}");
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            "[a-z\"\\\\\\[\\]{},:é ]{0,12}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map("[a-z\"\\\\]{0,6}", inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_items_are_exactly_the_list_items(
+            items in proptest::collection::vec(json_value(), 0..8),
+            chunk in 1usize..40,
+            pretty in proptest::bool::ANY,
+        ) {
+            let list = serde_json::json!({"apiVersion": "v1", "items": items, "kind": "List"});
+            let text = if pretty { serde_json::to_string_pretty(&list) } else { serde_json::to_string(&list) }.unwrap();
+            let (split_items, shell, errors) = split(&text, chunk);
+            let parsed: Vec<serde_json::Value> =
+                split_items.iter().map(|(t, _, _)| serde_json::from_str(t).unwrap()).collect();
+            proptest::prop_assert_eq!(&parsed, &items);
+            proptest::prop_assert!(errors.is_empty());
+            let shell: serde_json::Value = serde_json::from_str(&shell).unwrap();
+            proptest::prop_assert_eq!(shell, serde_json::json!({"apiVersion": "v1", "items": [], "kind": "List"}));
         }
     }
 

@@ -61,14 +61,60 @@ pub(crate) struct Item {
 }
 
 /// Reads one value as a Kubernetes object (capturing its head) into its own buffer.
-pub(crate) struct ItemSeed;
+pub(crate) struct ItemSeed {
+    pub verbatim: bool,
+    /// Bytes to reserve: the input's length when known, as the output is no longer.
+    pub capacity: usize,
+}
 
 impl<'de> DeserializeSeed<'de> for ItemSeed {
     type Value = Item;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
-        let (item, _) = read_object(deserializer, false)?;
+        let out = Writer::new(self.capacity, self.verbatim);
+        let (item, _) = read_object(deserializer, out, false)?;
         Ok(item)
+    }
+}
+
+/// The text being written, and whether strings the deserializer lends from its input
+/// can be copied as they are: true for JSON, where a borrowed string is one that had no
+/// escapes (and JSON strings hold no raw quotes or control characters).
+pub(crate) struct Writer {
+    text: String,
+    verbatim: bool,
+}
+
+impl Writer {
+    pub(crate) fn new(capacity: usize, verbatim: bool) -> Self {
+        Writer {
+            text: String::with_capacity(capacity),
+            verbatim,
+        }
+    }
+
+    fn borrowed_string(&mut self, s: &str) {
+        if self.verbatim {
+            self.text.push('"');
+            self.text.push_str(s);
+            self.text.push('"');
+        } else {
+            write_json_string(&mut self.text, s);
+        }
+    }
+}
+
+impl std::ops::Deref for Writer {
+    type Target = String;
+
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for Writer {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
     }
 }
 
@@ -76,9 +122,9 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
 /// separate objects (so a list never becomes one text), or a bare array of objects.
 pub(crate) fn read_object<'de, D: de::Deserializer<'de>>(
     deserializer: D,
+    mut out: Writer,
     split_items: bool,
 ) -> Result<(Item, Option<Vec<Item>>), D::Error> {
-    let mut out = String::new();
     let mut head = Head::default();
     let mut shape = Shape::default();
     let mut items = None;
@@ -92,7 +138,7 @@ pub(crate) fn read_object<'de, D: de::Deserializer<'de>>(
     }
     .deserialize(deserializer)?;
     let item = Item {
-        json: out.into_boxed_str(),
+        json: out.text.into_boxed_str(),
         head,
         shape,
     };
@@ -120,12 +166,12 @@ enum Mode<'h, 'f> {
 }
 
 struct Transcode<'o, 'h, 'f> {
-    out: &'o mut String,
+    out: &'o mut Writer,
     mode: Mode<'h, 'f>,
 }
 
 impl<'o> Transcode<'o, '_, '_> {
-    fn plain(out: &'o mut String) -> Self {
+    fn plain(out: &'o mut Writer) -> Self {
         Transcode {
             out,
             mode: Mode::Plain,
@@ -192,6 +238,14 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
         Ok(())
     }
 
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<(), E> {
+        if let Mode::Scalar(slot) = self.mode {
+            *slot = Some(v.into());
+        }
+        self.out.borrowed_string(v);
+        Ok(())
+    }
+
     fn visit_bytes<E: de::Error>(self, v: &[u8]) -> Result<(), E> {
         self.visit_str(&String::from_utf8_lossy(v))
     }
@@ -225,7 +279,11 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
         } = mode
         {
             let mut items = Vec::new();
-            while let Some(item) = seq.next_element_seed(ItemSeed)? {
+            let seed = || ItemSeed {
+                verbatim: out.verbatim,
+                capacity: 0,
+            };
+            while let Some(item) = seq.next_element_seed(seed())? {
                 items.push(item);
             }
             *slot = Some(items);
@@ -323,7 +381,7 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
 
 /// Reads the value of one root-level entry of an object, capturing what the head wants.
 fn object_entry<'de, A: MapAccess<'de>>(
-    out: &mut String,
+    out: &mut Writer,
     map: &mut A,
     key: &str,
     head: &mut Head,
@@ -384,12 +442,15 @@ fn object_entry<'de, A: MapAccess<'de>>(
     map.next_value_seed(Transcode { out, mode })
 }
 
-fn write_key(out: &mut String, first: &mut bool, key: &str) {
+fn write_key(out: &mut Writer, first: &mut bool, key: &Cow<str>) {
     if !*first {
         out.push(',');
     }
     *first = false;
-    write_json_string(out, key);
+    match key {
+        Cow::Borrowed(k) => out.borrowed_string(k),
+        Cow::Owned(k) => write_json_string(out, k),
+    }
     out.push(':');
 }
 
@@ -490,7 +551,11 @@ mod tests {
 
     fn item(json: &str) -> Item {
         let mut de = serde_json::Deserializer::from_str(json);
-        ItemSeed.deserialize(&mut de).expect("valid json")
+        let seed = ItemSeed {
+            verbatim: true,
+            capacity: json.len(),
+        };
+        seed.deserialize(&mut de).expect("valid json")
     }
 
     #[test]
@@ -546,7 +611,7 @@ mod tests {
     fn document_items_are_split_apart_and_their_key_removed() {
         let json = r#"{"apiVersion":"v1","items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}],"kind":"PodList"}"#;
         let mut de = serde_json::Deserializer::from_str(json);
-        let (doc, items) = read_object(&mut de, true).unwrap();
+        let (doc, items) = read_object(&mut de, Writer::new(0, true), true).unwrap();
         assert_eq!(&*doc.json, r#"{"apiVersion":"v1","kind":"PodList"}"#);
         let items = items.unwrap();
         assert_eq!(items.len(), 2);
