@@ -1268,6 +1268,15 @@ fn large_snapshot_load_time_and_memory() {
     );
     assert_eq!(s.info().problems, vec![]);
     assert_eq!(names(&Ok(on_node)).len(), 30);
+    // What a cluster-wide scan costs: every pod as a JSON tree.
+    let started = std::time::Instant::now();
+    let all = list(&s, "Pod", None, None, None).unwrap();
+    eprintln!(
+        "all {} pods as JSON trees: {:?}, {}",
+        all.as_array().map_or(0, Vec::len),
+        started.elapsed(),
+        rss("VmHWM")
+    );
 }
 
 fn generate_large(root: &Path, split: bool) {

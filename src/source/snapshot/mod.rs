@@ -220,20 +220,9 @@ impl Snapshot {
                     label_selector.as_deref(),
                     field_selector.as_deref(),
                 )?;
-                objects
-                    .into_iter()
-                    .map(store::Stored::to_value)
-                    .collect::<Result<_, _>>()
-                    .map(Value::Array)
+                to_array(&objects)
             }
-            FactQuery::Events { object } => {
-                let events = self.store.events(object)?;
-                events
-                    .into_iter()
-                    .map(store::Stored::to_value)
-                    .collect::<Result<_, _>>()
-                    .map(Value::Array)
-            }
+            FactQuery::Events { object } => to_array(&self.store.events(object)?),
             FactQuery::Logs {
                 namespace,
                 pod,
@@ -280,6 +269,39 @@ impl Snapshot {
             FactQuery::LogEvents(q) => self.aws.log_events(q),
         }
     }
+}
+
+/// Objects as a JSON array. Building JSON trees is the dearest part of answering a
+/// cluster-wide list, so large answers are built on every core.
+fn to_array(objects: &[&store::Stored]) -> Result<Answer, FactError> {
+    const PER_THREAD: usize = 2048;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if objects.len() < 2 * PER_THREAD || threads < 2 {
+        let values = objects
+            .iter()
+            .map(|o| o.to_value())
+            .collect::<Result<_, _>>()?;
+        return Ok(Value::Array(values));
+    }
+    let chunk = objects.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Value>, FactError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = objects
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(|o| o.to_value()).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut values = Vec::with_capacity(objects.len());
+    for part in parts {
+        values.extend(part?);
+    }
+    Ok(Value::Array(values))
 }
 
 impl Source for Snapshot {
