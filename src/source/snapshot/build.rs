@@ -391,7 +391,7 @@ impl Builder {
                 scope,
             };
             match doc {
-                Doc::Object(item) => self.object(&ctx, item, None, at(None)),
+                Doc::Object(item) => self.object(&ctx, *item, None, at(None)),
                 Doc::List {
                     api_version,
                     kind,

@@ -9,7 +9,7 @@ use serde::de::DeserializeSeed;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Doc {
-    Object(Item),
+    Object(Box<Item>),
     /// `kind: List` or any `*List` kind with `items`.
     List {
         api_version: Option<Box<str>>,
@@ -51,9 +51,9 @@ fn classify(root: Item, items: Option<Vec<Item>>) -> Doc {
                 kind: kind.into(),
                 items,
             },
-            _ => Doc::Object(reattach_items(root, items)),
+            _ => Doc::Object(Box::new(reattach_items(root, items))),
         },
-        (true, None) => Doc::Object(root),
+        (true, None) => Doc::Object(Box::new(root)),
     }
 }
 

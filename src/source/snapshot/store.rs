@@ -186,13 +186,16 @@ impl StoreBuilder {
     }
 }
 
+/// (kind, name) → the events about it, as (is `events.k8s.io`, index in its table).
+type EventIndex = HashMap<(Box<str>, Box<str>), Vec<(bool, usize)>>;
+
 #[derive(Debug)]
 pub(crate) struct Store {
     tables: BTreeMap<GroupKind, Vec<Stored>>,
     captured: BTreeMap<GroupKind, Scope>,
     not_collected: BTreeMap<GroupKind, Vec<(Option<String>, String)>>,
-    /// (kind, name) → events about it, as (is events.k8s.io, index); built on first use.
-    event_index: OnceLock<HashMap<(Box<str>, Box<str>), Vec<(bool, usize)>>>,
+    /// Built on the first events query.
+    event_index: OnceLock<EventIndex>,
 }
 
 fn core_event() -> GroupKind {
@@ -348,8 +351,8 @@ impl Store {
         Ok(found)
     }
 
-    fn build_event_index(&self) -> HashMap<(Box<str>, Box<str>), Vec<(bool, usize)>> {
-        let mut index: HashMap<(Box<str>, Box<str>), Vec<(bool, usize)>> = HashMap::new();
+    fn build_event_index(&self) -> EventIndex {
+        let mut index = EventIndex::new();
         for is_new in [false, true] {
             let gk = if is_new { new_event() } else { core_event() };
             for (i, event) in self.tables.get(&gk).into_iter().flatten().enumerate() {

@@ -313,13 +313,13 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
         match mode {
             Mode::Plain | Mode::Scalar(_) | Mode::Items(_) => {
                 while let Some(key) = map.next_key_seed(KeySeed)? {
-                    write_key(out, &mut first, &key);
+                    write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
                     map.next_value_seed(Transcode::plain(out))?;
                 }
             }
             Mode::Fields(fields) => {
                 while let Some(key) = map.next_key_seed(KeySeed)? {
-                    write_key(out, &mut first, &key);
+                    write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
                     let mode = match fields.iter_mut().find(|(name, _)| *name == key) {
                         Some((_, slot)) => Mode::Scalar(slot),
                         None => Mode::Plain,
@@ -329,7 +329,7 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
             }
             Mode::Labels(labels) => {
                 while let Some(key) = map.next_key_seed(KeySeed)? {
-                    write_key(out, &mut first, &key);
+                    write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
                     let mut value = None;
                     map.next_value_seed(Transcode {
                         out,
@@ -347,7 +347,7 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
                         map.next_value::<IgnoredAny>()?;
                         continue;
                     }
-                    write_key(out, &mut first, &key);
+                    write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
                     let mode = match key.as_ref() {
                         "name" => Mode::Scalar(&mut head.name),
                         "namespace" => Mode::Scalar(&mut head.namespace),
@@ -364,7 +364,7 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
                 let mut items = items;
                 while let Some(key) = map.next_key_seed(KeySeed)? {
                     let (mark, was_first) = (out.len(), first);
-                    write_key(out, &mut first, &key);
+                    write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
                     object_entry(out, &mut map, &key, head, shape, items.as_deref_mut())?;
                     if key == "items" && items.as_ref().is_some_and(|slot| slot.is_some()) {
                         // The items went apart: take their key back out of the text.
@@ -442,14 +442,16 @@ fn object_entry<'de, A: MapAccess<'de>>(
     map.next_value_seed(Transcode { out, mode })
 }
 
-fn write_key(out: &mut Writer, first: &mut bool, key: &Cow<str>) {
+/// `borrowed`: the key came straight from the input (see `Writer`).
+fn write_key(out: &mut Writer, first: &mut bool, key: &str, borrowed: bool) {
     if !*first {
         out.push(',');
     }
     *first = false;
-    match key {
-        Cow::Borrowed(k) => out.borrowed_string(k),
-        Cow::Owned(k) => write_json_string(out, k),
+    if borrowed {
+        out.borrowed_string(key);
+    } else {
+        write_json_string(out, key);
     }
     out.push(':');
 }
