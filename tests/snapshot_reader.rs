@@ -165,6 +165,12 @@ fn tar_gz(dir: &Path, prefix: &str, out: &Path) {
         .expect("finish");
 }
 
+fn plain_tar(dir: &Path, prefix: &str, out: &Path) {
+    let mut builder = tar::Builder::new(std::fs::File::create(out).expect("create archive"));
+    builder.append_dir_all(prefix, dir).expect("append");
+    builder.finish().expect("finish");
+}
+
 const POD_YAML: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  namespace: x\n";
 
 // ---------------------------------------------------------------- layouts
@@ -220,9 +226,12 @@ fn archives_read_the_same_with_or_without_a_top_folder() {
     let dir = tempfile::tempdir().unwrap();
     let from_dir = Snapshot::open(&example()).unwrap();
     let all_pods = |s: &Snapshot| list(s, "Pod", None, None, None).unwrap();
-    for prefix in ["snapshot", "."] {
-        let out = dir.path().join(format!("s{}.tgz", prefix.len()));
-        tar_gz(&example(), prefix, &out);
+    let writers: [(&str, fn(&Path, &str, &Path)); 3] =
+        [("snapshot", tar_gz), (".", tar_gz), ("snapshot", plain_tar)];
+    for (n, (prefix, write)) in writers.into_iter().enumerate() {
+        // Named for neither format: archives are recognised by content.
+        let out = dir.path().join(format!("archive-{n}"));
+        write(&example(), prefix, &out);
         let s = Snapshot::open(&out).unwrap_or_else(|e| panic!("{prefix}: {e}"));
         assert_eq!(problems(&s), Vec::<String>::new(), "{prefix}");
         assert_eq!(all_pods(&s), all_pods(&from_dir), "{prefix}");
