@@ -256,6 +256,7 @@ fn yaml_options(len: usize) -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.budget = Some(budget);
     options.with_snippet = false;
+    options.emit_comments = false;
     options
 }
 
