@@ -703,7 +703,11 @@ fn events_of_both_apis_match_kind_name_namespace_and_uid() {
         reasons(events(&s, "Pod", Some("shop"), "web", Some("u1"))),
         ["R-new-pod", "R-modern"]
     );
-    assert_eq!(reasons(events(&s, "Node", None, "n1", None)), ["R-node"]);
+    // The node event's uid is empty: it names no instance, so it matches any.
+    assert_eq!(
+        reasons(events(&s, "Node", None, "n1", Some("node-uid"))),
+        ["R-node"]
+    );
     assert_eq!(
         reasons(events(&s, "Pod", Some("shop"), "nobody", None)),
         Vec::<String>::new()

@@ -37,6 +37,11 @@ pub(crate) struct EventFields {
     pub last_seen: Option<i64>,
 }
 
+/// An empty uid names nothing.
+fn known_uid(uid: Option<&str>) -> Option<&str> {
+    uid.filter(|u| !u.is_empty())
+}
+
 impl Stored {
     fn key(&self) -> (Option<&str>, &str) {
         (self.namespace.as_deref(), &self.name)
@@ -337,8 +342,11 @@ impl Store {
                 }?;
                 let ref_ns = reference.namespace.as_deref().filter(|ns| !ns.is_empty());
                 let same_namespace = cluster_scoped || ref_ns == namespace;
-                let same_uid = match (&about.uid, &reference.uid) {
-                    (Some(want), Some(got)) => **got == **want,
+                let same_uid = match (
+                    known_uid(about.uid.as_deref()),
+                    known_uid(reference.uid.as_deref()),
+                ) {
+                    (Some(want), Some(got)) => got == want,
                     _ => true,
                 };
                 (same_namespace && same_uid).then_some(event)
