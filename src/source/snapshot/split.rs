@@ -493,17 +493,19 @@ fn trailing_backslashes(data: &[u8]) -> usize {
 mod tests {
     use super::*;
 
+    /// A reader that hands out at most `.1` bytes at a time.
+    struct Chunked<'a>(&'a [u8], usize);
+    impl Read for Chunked<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(self.1).min(buf.len());
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
     /// Splits `input`, returning (items as text with their positions, shell, errors).
     fn split(input: &str, chunk: usize) -> (Vec<(String, usize, usize)>, String, Vec<SyntaxError>) {
-        struct Chunked<'a>(&'a [u8], usize);
-        impl Read for Chunked<'_> {
-            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-                let n = self.0.len().min(self.1).min(buf.len());
-                buf[..n].copy_from_slice(&self.0[..n]);
-                self.0 = &self.0[n..];
-                Ok(n)
-            }
-        }
         let mut items = Vec::new();
         let mut shell = String::new();
         let mut errors = Vec::new();
@@ -577,6 +579,27 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_split_and_parse_without_panic(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+            chunk in 1usize..64,
+        ) {
+            // Mostly structure, so that the scanner's states are all reached.
+            let alphabet = b"{}[]\",:\\ ai1\n";
+            let bytes: Vec<u8> = bytes.iter().map(|b| alphabet[usize::from(*b) % alphabet.len()]).collect();
+            let mut items = Vec::new();
+            let mut shell = Vec::new();
+            let mut reader = Chunked(&bytes, chunk);
+            let _ = split_json(&mut reader, &mut |piece| {
+                match piece {
+                    Piece::Items { batch, .. } => items.extend(super::super::document::parse_batch(&batch).0),
+                    Piece::Shell { bytes, .. } => shell = bytes,
+                }
+                true
+            });
+            let _ = super::super::document::assemble(&shell, items);
+        }
+
         #[test]
         fn split_items_are_exactly_the_list_items(
             items in proptest::collection::vec(json_value(), 0..8),
