@@ -175,7 +175,18 @@ fn produce_dir(
     let mut stack = vec![(canonical_root.clone(), String::new())];
     let mut entries = 0usize;
     while let Some((dir, rel_dir)) = stack.pop() {
-        let listing = fs::read_dir(&dir).map_err(|e| io_error(&dir, e))?;
+        let listing = match fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) if rel_dir.is_empty() => return Err(io_error(&dir, e)),
+            // An unreadable folder inside costs only its own files.
+            Err(e) => {
+                problems.push(problem(
+                    rel_dir.trim_end_matches('/'),
+                    &format!("cannot list folder: {e}"),
+                ));
+                continue;
+            }
+        };
         for dirent in listing {
             let dirent = dirent.map_err(|e| io_error(&dir, e))?;
             entries += 1;
