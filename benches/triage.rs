@@ -239,6 +239,7 @@ fn pod(i: usize, nodes: usize, namespaces: usize) -> Value {
 
 fn generate(dir: &Path, size: &Size) -> usize {
     let namespaces = 50;
+    std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("snapshot.yaml"), "kind: ktriage-snapshot\nversion: 1\ncapturedAt: '2026-11-20T03:12:44Z'\ncluster: {name: bench, region: eu-west-1}\nsource: hand-written\n").unwrap();
     let nodes: Vec<Value> = (0..size.nodes).map(node).collect();
     let mut bytes = write(
@@ -248,22 +249,26 @@ fn generate(dir: &Path, size: &Size) -> usize {
     // Kind-less items, as the API returns a typed list; streamed so the generator's own
     // memory stays small (a forked child starts with its parent's resident pages).
     bytes += write_pod_list(&dir.join("k8s/pods.json"), size, namespaces);
-    // A claim for every 15th pod; every 500th is Pending on a class that does not exist.
+    // A claim for every 15th pod.
     let claims: Vec<Value> = (0..size.pods)
         .step_by(15)
         .map(|i| {
             let p = pod(i, size.nodes, namespaces);
             let name = format!("data-{}", p["metadata"]["name"].as_str().unwrap());
-            let pending = i % 500 == 0;
+            // Claims on a missing class spread over every namespace, and claims waiting
+            // for their (existing) consumer in three namespaces, whose pods triage reads.
+            let missing_class = (i / 15) % 33 == 0;
+            let waiting = matches!(i % 50, 5 | 10 | 20) && (i / 15) % 7 == 0;
+            let pending = missing_class || waiting;
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": name, "namespace": p["metadata"]["namespace"], "uid": format!("pvc-uid-{i}"), "creationTimestamp": ts(i % 900 + 30), "finalizers": ["kubernetes.io/pvc-protection"]},
-                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}, "storageClassName": if pending { "gp3-fast" } else { "gp3" }, "volumeMode": "Filesystem"},
+                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "20Gi"}}, "storageClassName": if missing_class { "gp3-fast" } else { "gp3" }, "volumeMode": "Filesystem"},
                 "status": if pending { json!({"phase": "Pending"}) } else { json!({"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "20Gi"}}) }})
         })
         .collect();
     let events: Vec<Value> = claims
         .iter()
-        .filter(|c| c["status"]["phase"] == "Pending")
+        .filter(|c| c["spec"]["storageClassName"] == "gp3-fast")
         .map(|c| json!({"apiVersion": "v1", "kind": "Event",
             "metadata": {"name": format!("{}.1", c["metadata"]["name"].as_str().unwrap()), "namespace": c["metadata"]["namespace"], "creationTimestamp": ts(30)},
             "involvedObject": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": c["metadata"]["name"], "namespace": c["metadata"]["namespace"], "uid": c["metadata"]["uid"]},

@@ -45,6 +45,9 @@ impl FactCache {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .extend(todo.iter().cloned());
+        for q in &todo {
+            tracing::debug!(query = %q, "fetch");
+        }
         let answers = join_all(todo.iter().map(|q| source.fetch(q))).await;
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         for (q, a) in todo.into_iter().zip(answers) {

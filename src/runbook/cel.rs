@@ -3,12 +3,13 @@
 //! the functions runbooks need — `now()`, `age(x)`, `parseYaml(s)`, `yamlError(s)`.
 //! CEL always terminates, so no runbook can hang the tool.
 
+use super::access::AccessTree;
 use chrono::{DateTime, FixedOffset, Utc};
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::{EntryExpr, Expr};
 use kube_cel::cel::objects::{Key, Map};
 use kube_cel::cel::{Context, ExecutionError, IdedExpr, Program, ResolveResult, Value};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// A compiled expression with what it reads.
@@ -20,6 +21,8 @@ pub struct Expression {
     pub free_variables: BTreeSet<String>,
     /// Functions called, including namespaced ones (`sets.contains`).
     pub functions: BTreeSet<String>,
+    /// What the expression reads of each free variable (see `access`).
+    pub access: BTreeMap<String, AccessTree>,
 }
 
 /// A CEL syntax error with its place inside the expression (1-based).
@@ -48,8 +51,10 @@ impl Expression {
             &mut free_variables,
             &mut functions,
         );
+        let access = super::access::analyze(program.expression());
         Ok(Expression {
             source: source.to_string(),
+            access,
             program: Arc::new(program),
             free_variables,
             functions,

@@ -7,7 +7,8 @@
 //! stateless.
 
 use super::Catalog;
-use super::cel::{Environment, Expression, cel_to_json, json_to_cel, render};
+use super::access::project;
+use super::cel::{Environment, Expression, cel_to_json, render};
 use super::format::{EksCall, Severity};
 use super::model::*;
 use super::record::*;
@@ -168,7 +169,8 @@ struct Fail {
 
 #[derive(Clone)]
 enum Res {
-    Ok(Value),
+    /// Facts are kept as JSON and handed to CEL projected to what each expression reads.
+    Ok(Arc<Json>),
     Failed(Vec<Fail>),
     Pending,
 }
@@ -228,7 +230,7 @@ impl<'a> Walker<'a> {
                     self.note_missing(&fails);
                     return Flow::Inconclusive;
                 }
-                Res::Ok(Value::Null) => {
+                Res::Ok(v) if v.is_null() => {
                     let what = match &scope.target {
                         TargetSource::Ref(Some(r)) => {
                             format!("{} {r} does not exist", rb.target.kind_name())
@@ -598,10 +600,10 @@ impl<'a> Walker<'a> {
     }
 
     /// Evaluates lazily: only facts the evaluation actually touches are resolved, so a
-    /// short-circuited `&&` fetches nothing for its right side. When a fact must be
-    /// fetched, the expression's other unresolved facts are requested in the same
-    /// round, trading a little laziness for fewer round trips.
-    fn eval_with(&mut self, scope: &mut Scope, e: &Expression, extra: &[(&str, &Value)]) -> Eval {
+    /// short-circuited `&&` fetches nothing for its right side. Facts are never fetched
+    /// speculatively: on a large cluster an unneeded list of pods costs more than a
+    /// round trip, and triage shares its rounds across every target anyway.
+    fn eval_with(&mut self, scope: &mut Scope, e: &Expression, extra: &[(&str, &Json)]) -> Eval {
         let mut failed: Vec<Fail> = Vec::new();
         let mut failed_names: BTreeSet<String> = BTreeSet::new();
         // Each pass resolves one more name or returns, so this ends.
@@ -623,11 +625,11 @@ impl<'a> Walker<'a> {
                 let mut ctx = self.env.root().new_inner_scope();
                 for name in &e.free_variables {
                     if let Some(Res::Ok(v)) = scope.values.get(name) {
-                        ctx.add_variable_from_value(name.clone(), v.clone());
+                        ctx.add_variable_from_value(name.clone(), project(v, e.access.get(name)));
                     }
                 }
                 for (name, v) in extra {
-                    ctx.add_variable_from_value(*name, (*v).clone());
+                    ctx.add_variable_from_value(*name, project(v, e.access.get(*name)));
                 }
                 ctx.set_variable_resolver(&spy);
                 e.eval(&ctx)
@@ -655,17 +657,7 @@ impl<'a> Walker<'a> {
                     failed_names.insert(missing);
                     failed.extend(f);
                 }
-                Res::Pending => {
-                    let others: Vec<String> = unbound
-                        .iter()
-                        .filter(|v| !scope.values.contains_key(**v))
-                        .map(|v| v.to_string())
-                        .collect();
-                    for other in others {
-                        self.resolve(scope, &other);
-                    }
-                    return Eval::Pending;
-                }
+                Res::Pending => return Eval::Pending,
             }
         }
         if failed.is_empty() {
@@ -697,12 +689,12 @@ impl<'a> Walker<'a> {
     fn resolve_target(&mut self, scope: &mut Scope) -> Res {
         let rb = scope.rb;
         let reference = match &scope.target {
-            TargetSource::Value(v) => return Res::Ok(json_to_cel(v)),
-            TargetSource::Ref(None) => return Res::Ok(Value::Null),
+            TargetSource::Value(v) => return Res::Ok(v.clone()),
+            TargetSource::Ref(None) => return Res::Ok(Arc::new(Json::Null)),
             TargetSource::Ref(Some(r)) => r.clone(),
         };
         let query = match &rb.target.kind {
-            TargetKind::Cluster => return Res::Ok(Value::Null),
+            TargetKind::Cluster => return Res::Ok(Arc::new(Json::Null)),
             TargetKind::EksNodegroup => FactQuery::Eks(EksQuery::DescribeNodegroup {
                 name: reference.clone(),
             }),
@@ -729,14 +721,10 @@ impl<'a> Walker<'a> {
                 query: query.to_string(),
                 error,
             }]),
-            Some(Ok(json)) => {
-                let json = if let FactQuery::Eks(q) = &query {
-                    eks_inner(q, &json)
-                } else {
-                    (*json).clone()
-                };
-                Res::Ok(json_to_cel(&json))
-            }
+            Some(Ok(json)) => match &query {
+                FactQuery::Eks(q) => Res::Ok(Arc::new(eks_inner(q, &json))),
+                _ => Res::Ok(json),
+            },
         }
     }
 
@@ -792,26 +780,25 @@ impl<'a> Walker<'a> {
                     .collect(),
             );
         }
-        let json = match queries.shape {
-            Shape::Computed(v) => v,
-            Shape::Single => answers
-                .first()
-                .map(|(q, a)| match q {
-                    FactQuery::Eks(eq) => eks_inner(eq, a),
-                    FactQuery::LogEvents(_) => Json::Array(shape::log_events(
-                        a.as_array().map_or(&[][..], Vec::as_slice),
-                    )),
-                    _ => (**a).clone(),
-                })
-                .unwrap_or(Json::Null),
+        let json: Arc<Json> = match queries.shape {
+            Shape::Computed(v) => Arc::new(v),
+            // A cached answer is shared, never copied: it may be every pod of a namespace.
+            Shape::Single => match answers.first() {
+                Some((FactQuery::Eks(eq), a)) => Arc::new(eks_inner(eq, a)),
+                Some((FactQuery::LogEvents(_), a)) => Arc::new(Json::Array(shape::log_events(
+                    a.as_array().map_or(&[][..], Vec::as_slice),
+                ))),
+                Some((_, a)) => a.clone(),
+                None => Arc::new(Json::Null),
+            },
             Shape::Events => {
                 let raw: Vec<Json> = answers
                     .iter()
                     .flat_map(|(_, a)| a.as_array().cloned().unwrap_or_default())
                     .collect();
-                Json::Array(shape::normalize_events(&raw))
+                Arc::new(Json::Array(shape::normalize_events(&raw)))
             }
-            Shape::Logs => Json::Array(
+            Shape::Logs => Arc::new(Json::Array(
                 answers
                     .iter()
                     .flat_map(|(q, a)| match q {
@@ -831,22 +818,68 @@ impl<'a> Walker<'a> {
                         _ => Vec::new(),
                     })
                     .collect(),
-            ),
+            )),
         };
-        let mut value = json_to_cel(&json);
-        if let (Some(filter), Value::List(items)) = (&fact.filter, &value) {
-            let mut kept = Vec::new();
-            for item in items.iter() {
-                match self.eval_with(scope, filter, &[("item", item)]) {
-                    Eval::Value(Value::Bool(true)) => kept.push(item.clone()),
-                    Eval::Pending => return Res::Pending,
+        let (Some(filter), Some(items)) = (&fact.filter, json.as_array()) else {
+            return Res::Ok(json);
+        };
+        let mut kept = Vec::new();
+        let mut next = 0;
+        // The facts a filter reads besides `item` are bound once per pass, not once per
+        // item (a namespace can hold thousands of pods). An item that reaches for a fact
+        // not resolved yet goes through the general, lazy path, and the pass restarts.
+        while next < items.len() {
+            let unbound: BTreeSet<&str> = filter
+                .free_variables
+                .iter()
+                .filter(|n| *n != "item" && !matches!(scope.values.get(*n), Some(Res::Ok(_))))
+                .map(String::as_str)
+                .collect();
+            let spy = Spy {
+                unbound: &unbound,
+                asked: Mutex::new(Vec::new()),
+            };
+            let mut base = self.env.root().new_inner_scope();
+            for name in filter.free_variables.iter().filter(|n| *n != "item") {
+                if let Some(Res::Ok(v)) = scope.values.get(name) {
+                    base.add_variable_from_value(name.clone(), project(v, filter.access.get(name)));
+                }
+            }
+            base.set_variable_resolver(&spy);
+            let item_access = filter.access.get("item");
+            let mut slow = None;
+            while next < items.len() {
+                let item = &items[next];
+                let mut ctx = base.new_inner_scope();
+                ctx.add_variable_from_value("item", project(item, item_access));
+                let outcome = filter.eval(&ctx);
+                let reached_for_fact = !spy
+                    .asked
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .is_empty();
+                match outcome {
+                    Ok(Value::Bool(true)) => kept.push(item.clone()),
+                    Err(_) if reached_for_fact => {
+                        slow = Some(item);
+                        break;
+                    }
                     // An item the filter cannot read (a missing field) is not a match.
                     _ => {}
                 }
+                next += 1;
             }
-            value = Value::List(Arc::new(kept));
+            drop(base);
+            if let Some(item) = slow {
+                match self.eval_with(scope, filter, &[("item", item)]) {
+                    Eval::Value(Value::Bool(true)) => kept.push(item.clone()),
+                    Eval::Pending => return Res::Pending,
+                    _ => {}
+                }
+                next += 1;
+            }
         }
-        Res::Ok(value)
+        Res::Ok(Arc::new(Json::Array(kept)))
     }
 
     /// The queries a fact needs, with its inputs already resolved.

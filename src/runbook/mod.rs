@@ -1,5 +1,6 @@
 //! Runbooks: the file format, loading and validation, the CEL environment, the engine.
 
+pub mod access;
 pub mod catalog;
 pub mod cel;
 pub mod compile;
