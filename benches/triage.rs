@@ -256,9 +256,9 @@ fn generate(dir: &Path, size: &Size) -> usize {
             let p = pod(i, size.nodes, namespaces);
             let name = format!("data-{}", p["metadata"]["name"].as_str().unwrap());
             // Claims on a missing class spread over every namespace, and claims waiting
-            // for their (existing) consumer in three namespaces, whose pods triage reads.
+            // for their (existing) consumer in one namespace, whose pods triage reads.
             let missing_class = (i / 15) % 33 == 0;
-            let waiting = matches!(i % 50, 5 | 10 | 20) && (i / 15) % 7 == 0;
+            let waiting = i % 50 == 5 && (i / 15) % 7 == 0;
             let pending = missing_class || waiting;
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": name, "namespace": p["metadata"]["namespace"], "uid": format!("pvc-uid-{i}"), "creationTimestamp": ts(i % 900 + 30), "finalizers": ["kubernetes.io/pvc-protection"]},

@@ -5,7 +5,7 @@ use crate::facts::FactCache;
 use crate::runbook::Catalog;
 use crate::runbook::Runbook;
 use crate::runbook::cel::Environment;
-use crate::runbook::engine::{self, Progress, SymptomResult, WalkInput};
+use crate::runbook::engine::{self, Progress, Resolved, SymptomResult, WalkInput};
 use crate::runbook::record::{Timing, WalkRecord};
 use crate::source::Source;
 use serde_json::Value;
@@ -86,6 +86,7 @@ impl<'a> Round<'a> {
     ) -> Vec<Option<SymptomResult>> {
         let mut results: Vec<Option<SymptomResult>> = vec![None; targets.len()];
         let mut open: Vec<usize> = (0..targets.len()).collect();
+        let mut resolved: Vec<Resolved> = targets.iter().map(|_| Resolved::default()).collect();
         for _ in 0..MAX_ROUNDS {
             let mut wanted = Vec::new();
             open.retain(|&i| {
@@ -95,6 +96,7 @@ impl<'a> Round<'a> {
                     targets[i].clone(),
                     self.env,
                     self.cache,
+                    &mut resolved[i],
                 ) {
                     Progress::Done(r) => {
                         results[i] = Some(r);

@@ -75,12 +75,19 @@ pub struct SymptomResult {
 }
 
 /// Evaluates a runbook's symptom for one target object (or `null` for cluster scope).
+/// Facts already resolved for one target, kept between fetch rounds: a resolved fact
+/// never changes within a round, so the next evaluation starts where this one stopped
+/// instead of filtering the same pods again.
+#[derive(Default)]
+pub struct Resolved(HashMap<String, Res>);
+
 pub fn symptom(
     catalog: &Catalog,
     runbook: &Runbook,
     target: Arc<Json>,
     env: &Environment,
     facts: &dyn FactLookup,
+    resolved: &mut Resolved,
 ) -> Progress<SymptomResult> {
     let Some(symptom) = &runbook.symptom else {
         return Progress::Done(SymptomResult {
@@ -93,7 +100,14 @@ pub fn symptom(
     let no_answers = BTreeMap::new();
     let mut walker = Walker::new(catalog, env, facts, &no_answers);
     let mut scope = Scope::new(runbook, TargetSource::Value(target));
-    let (matched, reason) = match walker.eval(&mut scope, &symptom.when) {
+    scope.values = std::mem::take(&mut resolved.0);
+    let progress = evaluate_symptom(&mut walker, &mut scope, symptom);
+    resolved.0 = scope.values;
+    progress
+}
+
+fn evaluate_symptom(walker: &mut Walker, scope: &mut Scope, symptom: &Symptom) -> Progress<SymptomResult> {
+    let (matched, reason) = match walker.eval(scope, &symptom.when) {
         Eval::Value(Value::Bool(b)) => (Some(b), String::new()),
         Eval::Pending => (None, String::new()),
         other => {
@@ -109,21 +123,21 @@ pub fn symptom(
     };
     if matched == Some(true) {
         result.reason = walker
-            .render(&mut scope, &symptom.reason)
+            .render(scope, &symptom.reason)
             .unwrap_or_default();
         if let Some(since) = &symptom.since
-            && let Eval::Value(v) = walker.eval(&mut scope, since)
+            && let Eval::Value(v) = walker.eval(scope, since)
         {
             result.since = timestamp(&v);
         }
         if let Some(group) = &symptom.group_by
-            && let Eval::Value(v) = walker.eval(&mut scope, group)
+            && let Eval::Value(v) = walker.eval(scope, group)
         {
             result.group = Some(render(&v));
         }
     }
     if !walker.pending.is_empty() {
-        return Progress::NeedFacts(walker.pending.into_iter().collect());
+        return Progress::NeedFacts(std::mem::take(&mut walker.pending).into_iter().collect());
     }
     Progress::Done(result)
 }
