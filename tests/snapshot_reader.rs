@@ -287,6 +287,18 @@ fn cluster_info_dump_is_read_with_its_multi_container_logs() {
         (pod["apiVersion"].as_str(), pod["kind"].as_str()),
         (Some("v1"), Some("Pod"))
     );
+    // The text form serve passes on is complete too.
+    let text = s
+        .get_json(&gk("Pod"), Some("shop"), "web-1")
+        .unwrap()
+        .expect("present");
+    assert!(
+        text.starts_with(r#"{"apiVersion":"v1","kind":"Pod","metadata""#),
+        "{text}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), pod);
+    let listed = s.list_json(&gk("Pod"), None, None, None).unwrap();
+    assert_eq!(listed, [text]);
     let node = get(&s, "Node", None, "n1").unwrap();
     assert_eq!(node["kind"], "Node");
     assert!(node["metadata"].get("managedFields").is_none());
@@ -1263,7 +1275,17 @@ fn large_snapshot_load_time_and_memory() {
     };
     eprintln!("open: {opened:?}, {}, {}", rss("VmHWM"), rss("VmRSS"));
     if given.is_some() {
-        eprintln!("{} problems", s.info().problems.len());
+        let stored: usize = s
+            .kinds()
+            .iter()
+            .filter_map(|k| s.list_json(k, None, None, None).ok())
+            .flatten()
+            .map(|text| text.len())
+            .sum();
+        eprintln!(
+            "{} problems, {stored} bytes of objects",
+            s.info().problems.len()
+        );
         return;
     }
     let started = std::time::Instant::now();

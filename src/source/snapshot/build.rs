@@ -8,7 +8,7 @@ use super::files::{common_root, problem};
 use super::layout::{self, Flavours, Origin, Role};
 use super::logs::{LogEntry, LogKey, LogStore, split_dump_logs};
 use super::pipeline::{Content, FileData};
-use super::store::{EventFields, Store, StoreBuilder, Stored};
+use super::store::{EventFields, Identity, Store, StoreBuilder, Stored};
 use super::transcode::{Head, Item, Shape, write_json_string};
 use crate::facts::GroupKind;
 use crate::kinds;
@@ -16,6 +16,8 @@ use crate::source::Problem;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// `snapshot.yaml`.
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -58,6 +60,7 @@ pub(crate) fn build(files: Vec<FileData>, problems: Vec<Problem>) -> Option<Buil
     let roles: Vec<Role> = relative.iter().map(|p| layout::role(p, flavours)).collect();
     let mut b = Builder {
         store: StoreBuilder::default(),
+        identities: HashMap::new(),
         logs: LogStore::default(),
         aws: AwsStore::default(),
         manifest: None,
@@ -150,6 +153,8 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
 
 struct Builder {
     store: StoreBuilder,
+    /// One shared copy of each identity that objects' texts lack.
+    identities: HashMap<Identity, Arc<Identity>>,
     logs: LogStore,
     aws: AwsStore,
     manifest: Option<Manifest>,
@@ -431,7 +436,17 @@ impl Builder {
                 gk,
                 mut object,
                 newest,
+                missing,
             }) => {
+                if missing != Identity::default() {
+                    let shared = self.identities.entry(missing).or_insert_with_key(|m| {
+                        Arc::new(Identity {
+                            api_version: m.api_version.clone(),
+                            kind: m.kind.clone(),
+                        })
+                    });
+                    object.identity = Some(Arc::clone(shared));
+                }
                 if newest > self.newest {
                     self.newest = newest;
                 }
@@ -457,6 +472,8 @@ struct Identified {
     object: Stored,
     /// The newest time the object carries.
     newest: Option<DateTime<Utc>>,
+    /// What its text lacks of its identity.
+    missing: Identity,
 }
 
 /// An item's identity, completed from its list or file where it names none, and the
@@ -515,16 +532,22 @@ fn identify(
     } else {
         (None, false)
     };
-    let json = splice(
-        json,
-        shape,
-        inject_api_version.then_some(api_version.as_str()),
-        inject_kind.then_some(&*kind),
-        namespace.as_deref().filter(|_| inject_namespace),
-    );
+    let json = match namespace.as_deref().filter(|_| inject_namespace) {
+        Some(ns) => splice_namespace(json, shape, ns),
+        None => json,
+    };
+    let missing = Identity {
+        api_version: inject_api_version.then(|| api_version.as_str().into()),
+        kind: inject_kind.then(|| kind.clone()),
+    };
     let newest = newest_time(&head);
     let object = stored(head, name, namespace, json, newest);
-    Ok(Identified { gk, object, newest })
+    Ok(Identified {
+        gk,
+        object,
+        newest,
+        missing,
+    })
 }
 
 /// Of `creationTimestamp` and the event times.
@@ -566,51 +589,28 @@ fn stored(
         node_name: head.node_name,
         phase: head.phase,
         event,
+        identity: None,
         file: 0,
     }
 }
 
-/// Writes missing identity fields into the object's text, where the API would have
-/// them: `apiVersion` and `kind` first, `metadata.namespace` first in metadata.
-fn splice(
-    json: Box<str>,
-    shape: Shape,
-    api_version: Option<&str>,
-    kind: Option<&str>,
-    namespace: Option<&str>,
-) -> Box<str> {
-    let meta_at = shape.metadata_at.filter(|_| namespace.is_some());
-    if api_version.is_none() && kind.is_none() && meta_at.is_none() {
+/// Writes a namespace the object lacks first into its `metadata`, where the API would
+/// have it. Rare (hand-written objects), so a copy of the text is fine.
+fn splice_namespace(json: Box<str>, shape: Shape, namespace: &str) -> Box<str> {
+    let Some(at) = shape
+        .metadata_at
+        .filter(|at| (1..=json.len()).contains(at) && json.is_char_boundary(*at))
+    else {
         return json;
-    }
-    let mut out = String::with_capacity(json.len() + 96);
-    out.push('{');
-    let mut fields = Vec::new();
-    for (key, value) in [("apiVersion", api_version), ("kind", kind)] {
-        if let Some(value) = value {
-            let mut field = String::new();
-            write_json_string(&mut field, key);
-            field.push(':');
-            write_json_string(&mut field, value);
-            fields.push(field);
-        }
-    }
-    out.push_str(&fields.join(","));
-    if !fields.is_empty() && json.len() > 2 {
+    };
+    let mut out = String::with_capacity(json.len() + namespace.len() + 16);
+    out.push_str(&json[..at]);
+    out.push_str("\"namespace\":");
+    write_json_string(&mut out, namespace);
+    if !shape.metadata_empty {
         out.push(',');
     }
-    match (meta_at, namespace) {
-        (Some(at), Some(ns)) if (1..=json.len()).contains(&at) && json.is_char_boundary(at) => {
-            out.push_str(&json[1..at]);
-            out.push_str("\"namespace\":");
-            write_json_string(&mut out, ns);
-            if !shape.metadata_empty {
-                out.push(',');
-            }
-            out.push_str(&json[at..]);
-        }
-        _ => out.push_str(json.get(1..).unwrap_or("}")),
-    }
+    out.push_str(&json[at..]);
     out.into_boxed_str()
 }
 
@@ -632,7 +632,7 @@ mod tests {
     }
 
     #[test]
-    fn splice_completes_identity_where_the_api_puts_it() {
+    fn splice_puts_the_namespace_first_in_metadata() {
         let shape = Shape {
             is_object: true,
             metadata_at: Some(13),
@@ -640,16 +640,10 @@ mod tests {
         };
         let json: Box<str> = r#"{"metadata":{"name":"a"},"spec":{}}"#.into();
         assert_eq!(&json[13..], r#""name":"a"},"spec":{}}"#);
-        let out = splice(json.clone(), shape, Some("v1"), Some("Pod"), Some("shop"));
+        let out = splice_namespace(json, shape, "shop");
         assert_eq!(
             &*out,
-            r#"{"apiVersion":"v1","kind":"Pod","metadata":{"namespace":"shop","name":"a"},"spec":{}}"#
-        );
-        assert_eq!(splice(json.clone(), shape, None, None, None), json);
-        let out = splice(json, shape, Some("apps/v1"), None, None);
-        assert_eq!(
-            &*out,
-            r#"{"apiVersion":"apps/v1","metadata":{"name":"a"},"spec":{}}"#
+            r#"{"metadata":{"namespace":"shop","name":"a"},"spec":{}}"#
         );
     }
 }

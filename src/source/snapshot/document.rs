@@ -36,7 +36,7 @@ struct Root<const JSON: bool>(Item, Option<Vec<Item>>);
 
 impl<'de, const JSON: bool> Deserialize<'de> for Root<JSON> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (root, items) = read_object(deserializer, Writer::new(0, JSON), true)?;
+        let (root, items) = read_object(deserializer, Writer::new(JSON), true)?;
         Ok(Root(root, items))
     }
 }
@@ -180,11 +180,10 @@ pub(crate) fn parse_batch(batch: &Batch) -> (Vec<Item>, Vec<SyntaxError>) {
         let end = span.end.max(start);
         // Item bounds fall on ASCII punctuation, so they are char boundaries too.
         let parsed = match text.and_then(|t| t.get(start..end)) {
-            Some(item) => parse_one(serde_json::Deserializer::from_str(item), end - start),
-            None => parse_one(
-                serde_json::Deserializer::from_slice(&batch.bytes[start..end]),
-                end - start,
-            ),
+            Some(item) => parse_one(serde_json::Deserializer::from_str(item)),
+            None => parse_one(serde_json::Deserializer::from_slice(
+                &batch.bytes[start..end],
+            )),
         };
         match parsed {
             Ok(item) => items.push(item),
@@ -207,12 +206,8 @@ pub(crate) fn parse_batch(batch: &Batch) -> (Vec<Item>, Vec<SyntaxError>) {
 
 fn parse_one<'de, R: serde_json::de::Read<'de>>(
     mut de: serde_json::Deserializer<R>,
-    capacity: usize,
 ) -> serde_json::Result<Item> {
-    let seed = ItemSeed {
-        verbatim: true,
-        capacity,
-    };
+    let seed = ItemSeed { verbatim: true };
     let item = seed.deserialize(&mut de)?;
     de.end()?;
     Ok(item)

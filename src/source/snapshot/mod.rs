@@ -31,6 +31,7 @@ use chrono::Utc;
 use files::Input;
 use logs::{LogEntry, LogKey};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -172,15 +173,15 @@ impl Snapshot {
         self.store.captured_kinds().cloned().collect()
     }
 
-    /// One object as the compact JSON text it is stored as, for callers that pass objects
-    /// on without looking inside (`ktriage serve`). Same rules as a `Get` query.
+    /// One object as compact JSON text, for callers that pass objects on without looking
+    /// inside (`ktriage serve`). Same rules as a `Get` query.
     pub fn get_json(
         &self,
         resource: &GroupKind,
         namespace: Option<&str>,
         name: &str,
-    ) -> Result<Option<&str>, FactError> {
-        Ok(self.store.get(resource, namespace, name)?.map(|o| &*o.json))
+    ) -> Result<Option<Cow<'_, str>>, FactError> {
+        Ok(self.store.get(resource, namespace, name)?.map(|o| o.text()))
     }
 
     /// The objects a `List` query selects, as compact JSON text, sorted by namespace then
@@ -191,11 +192,11 @@ impl Snapshot {
         namespace: Option<&str>,
         label_selector: Option<&str>,
         field_selector: Option<&str>,
-    ) -> Result<Vec<&str>, FactError> {
+    ) -> Result<Vec<Cow<'_, str>>, FactError> {
         let objects = self
             .store
             .list(resource, namespace, label_selector, field_selector)?;
-        Ok(objects.into_iter().map(|o| &*o.json).collect())
+        Ok(objects.into_iter().map(|o| o.text()).collect())
     }
 
     fn answer(&self, query: &FactQuery) -> Result<Answer, FactError> {

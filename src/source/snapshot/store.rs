@@ -3,7 +3,7 @@
 //! from an object nobody looked for.
 
 use super::files::problem;
-use super::transcode::RefHead;
+use super::transcode::{RefHead, write_json_string};
 use crate::facts::{FactError, GroupKind, ObjectRef};
 use crate::kinds;
 use crate::source::Problem;
@@ -11,14 +11,19 @@ use crate::source::selector::{FieldSelector, LabelSelector, field_value};
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// One object: its minified JSON and the fields queries filter on.
 #[derive(Debug)]
 pub(crate) struct Stored {
     pub namespace: Option<Box<str>>,
     pub name: Box<str>,
+    /// The object as read, less `managedFields`; see `identity` for what it may lack.
     pub json: Box<str>,
+    /// `apiVersion` and `kind` the text lacks (items of typed lists and of support
+    /// bundles), shared by all objects of a list rather than written into each text:
+    /// rewriting 30,000 texts would cost a copy of each, and the memory of both.
+    pub identity: Option<Arc<Identity>>,
     pub labels: Box<[(Box<str>, Box<str>)]>,
     pub node_name: Option<Box<str>>,
     pub phase: Option<Box<str>>,
@@ -35,6 +40,40 @@ pub(crate) struct EventFields {
     pub regarding: Option<RefHead>,
     /// The newest of the event's times, in seconds since the epoch.
     pub last_seen: Option<i64>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct Identity {
+    pub api_version: Option<Box<str>>,
+    pub kind: Option<Box<str>>,
+}
+
+impl Identity {
+    fn fields(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [("apiVersion", &self.api_version), ("kind", &self.kind)]
+            .into_iter()
+            .filter_map(|(key, value)| value.as_deref().map(|v| (key, v)))
+    }
+
+    /// The object's text with these fields first, where the API puts them.
+    fn complete(&self, json: &str) -> String {
+        let mut out = String::with_capacity(json.len() + 64);
+        out.push('{');
+        for (i, (key, value)) in self.fields().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_json_string(&mut out, key);
+            out.push(':');
+            write_json_string(&mut out, value);
+        }
+        let rest = json.get(1..).unwrap_or("}");
+        if rest != "}" {
+            out.push(',');
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 /// An empty uid names nothing.
@@ -84,13 +123,27 @@ impl Stored {
         })
     }
 
+    /// The object's JSON text, complete.
+    pub(crate) fn text(&self) -> Cow<'_, str> {
+        match &self.identity {
+            None => Cow::Borrowed(&self.json),
+            Some(identity) => Cow::Owned(identity.complete(&self.json)),
+        }
+    }
+
     pub(crate) fn to_value(&self) -> Result<Value, FactError> {
-        serde_json::from_str(&self.json).map_err(|e| {
+        let mut value: Value = serde_json::from_str(&self.json).map_err(|e| {
             FactError::unavailable(
                 format!("object {} could not be re-read: {e}", self.name),
                 "report this as a ktriage bug, with the snapshot file that holds the object",
             )
-        })
+        })?;
+        if let (Some(identity), Value::Object(map)) = (&self.identity, &mut value) {
+            for (key, v) in identity.fields() {
+                map.insert(key.to_string(), Value::String(v.to_string()));
+            }
+        }
+        Ok(value)
     }
 }
 
@@ -397,8 +450,7 @@ fn fields_match(object: &Stored, selector: &FieldSelector, known_kind: bool) -> 
         if known_kind && let Some(value) = object.indexed_field(path) {
             return Some(Cow::Borrowed(value.unwrap_or("")));
         }
-        let value =
-            parsed.get_or_insert_with(|| serde_json::from_str(&object.json).unwrap_or(Value::Null));
+        let value = parsed.get_or_insert_with(|| object.to_value().unwrap_or(Value::Null));
         field_value(value, path).map(|v| Cow::Owned(v.into_owned()))
     })
 }

@@ -63,15 +63,13 @@ pub(crate) struct Item {
 /// Reads one value as a Kubernetes object (capturing its head) into its own buffer.
 pub(crate) struct ItemSeed {
     pub verbatim: bool,
-    /// Bytes to reserve: the input's length when known, as the output is no longer.
-    pub capacity: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for ItemSeed {
     type Value = Item;
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Item, D::Error> {
-        let out = Writer::new(self.capacity, self.verbatim);
+        let out = Writer::new(self.verbatim);
         let (item, _) = read_object(deserializer, out, false)?;
         Ok(item)
     }
@@ -85,12 +83,35 @@ pub(crate) struct Writer {
     verbatim: bool,
 }
 
+thread_local! {
+    /// A buffer kept per thread between objects: each object is written here and copied
+    /// out at its exact size. Growing and shrinking a buffer per object instead leaves
+    /// the allocator with holes that add up to the size of the input.
+    static SCRATCH: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+}
+
 impl Writer {
-    pub(crate) fn new(capacity: usize, verbatim: bool) -> Self {
-        Writer {
-            text: String::with_capacity(capacity),
-            verbatim,
+    pub(crate) fn new(verbatim: bool) -> Self {
+        let text = SCRATCH.with(|s| s.take()).unwrap_or_default();
+        Writer { text, verbatim }
+    }
+
+    /// The text at its exact size; the buffer goes back for the next object.
+    fn finish(mut self) -> Box<str> {
+        let json: Box<str> = self.text.as_str().into();
+        // A buffer grown by one huge object is not worth keeping.
+        if self.text.capacity() <= 1 << 20 {
+            self.text.clear();
+            let text = std::mem::take(&mut self.text);
+            SCRATCH.with(|s| {
+                let kept = s.take();
+                s.set(Some(match kept {
+                    Some(k) if k.capacity() >= text.capacity() => k,
+                    _ => text,
+                }));
+            });
         }
+        json
     }
 
     fn borrowed_string(&mut self, s: &str) {
@@ -138,7 +159,7 @@ pub(crate) fn read_object<'de, D: de::Deserializer<'de>>(
     }
     .deserialize(deserializer)?;
     let item = Item {
-        json: out.text.into_boxed_str(),
+        json: out.finish(),
         head,
         shape,
     };
@@ -281,7 +302,6 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
             let mut items = Vec::new();
             let seed = || ItemSeed {
                 verbatim: out.verbatim,
-                capacity: 0,
             };
             while let Some(item) = seq.next_element_seed(seed())? {
                 items.push(item);
@@ -553,10 +573,7 @@ mod tests {
 
     fn item(json: &str) -> Item {
         let mut de = serde_json::Deserializer::from_str(json);
-        let seed = ItemSeed {
-            verbatim: true,
-            capacity: json.len(),
-        };
+        let seed = ItemSeed { verbatim: true };
         seed.deserialize(&mut de).expect("valid json")
     }
 
@@ -613,7 +630,7 @@ mod tests {
     fn document_items_are_split_apart_and_their_key_removed() {
         let json = r#"{"apiVersion":"v1","items":[{"metadata":{"name":"a"}},{"metadata":{"name":"b"}}],"kind":"PodList"}"#;
         let mut de = serde_json::Deserializer::from_str(json);
-        let (doc, items) = read_object(&mut de, Writer::new(0, true), true).unwrap();
+        let (doc, items) = read_object(&mut de, Writer::new(true), true).unwrap();
         assert_eq!(&*doc.json, r#"{"apiVersion":"v1","kind":"PodList"}"#);
         let items = items.unwrap();
         assert_eq!(items.len(), 2);
