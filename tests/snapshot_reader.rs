@@ -226,7 +226,8 @@ fn archives_read_the_same_with_or_without_a_top_folder() {
     let dir = tempfile::tempdir().unwrap();
     let from_dir = Snapshot::open(&example()).unwrap();
     let all_pods = |s: &Snapshot| list(s, "Pod", None, None, None).unwrap();
-    let writers: [(&str, fn(&Path, &str, &Path)); 3] =
+    type Writer = fn(&Path, &str, &Path);
+    let writers: [(&str, Writer); 3] =
         [("snapshot", tar_gz), (".", tar_gz), ("snapshot", plain_tar)];
     for (n, (prefix, write)) in writers.into_iter().enumerate() {
         // Named for neither format: archives are recognised by content.
