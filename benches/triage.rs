@@ -198,7 +198,7 @@ fn pod(i: usize, nodes: usize, namespaces: usize) -> Value {
     let mut volumes = vec![
         json!({"name": "kube-api-access-x7k2p", "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}}, {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}, {"downwardAPI": {"items": [{"fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}, "path": "namespace"}]}}]}}),
     ];
-    if i % 15 == 0 {
+    if i.is_multiple_of(15) {
         volumes.push(
             json!({"name": "data", "persistentVolumeClaim": {"claimName": format!("data-{name}")}}),
         );
@@ -257,8 +257,8 @@ fn generate(dir: &Path, size: &Size) -> usize {
             let name = format!("data-{}", p["metadata"]["name"].as_str().unwrap());
             // Claims on a missing class spread over every namespace, and claims waiting
             // for their (existing) consumer in one namespace, whose pods triage reads.
-            let missing_class = (i / 15) % 33 == 0;
-            let waiting = i % 50 == 5 && (i / 15) % 7 == 0;
+            let missing_class = (i / 15).is_multiple_of(33);
+            let waiting = i % 50 == 5 && (i / 15).is_multiple_of(7);
             let pending = missing_class || waiting;
             json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                 "metadata": {"name": name, "namespace": p["metadata"]["namespace"], "uid": format!("pvc-uid-{i}"), "creationTimestamp": ts(i % 900 + 30), "finalizers": ["kubernetes.io/pvc-protection"]},

@@ -106,15 +106,15 @@ fn check_example(example: &Path, snapshot: &str) {
         );
         assert_ne!(code, 3);
     }
-    if let Some(t) = expect["triage"].as_object() {
-        if runbook_exists(t["runbook"].as_str().unwrap()) {
-            let top3 = &suggestions[..suggestions.len().min(3)];
-            assert!(
-                top3.iter()
-                    .any(|s| s["runbook"] == t["runbook"] && s["target"] == t["target"]),
-                "{name}: triage must rank {t:?} in its top three: {report:#}"
-            );
-        }
+    if let Some(t) = expect["triage"].as_object()
+        && runbook_exists(t["runbook"].as_str().unwrap())
+    {
+        let top3 = &suggestions[..suggestions.len().min(3)];
+        assert!(
+            top3.iter()
+                .any(|s| s["runbook"] == t["runbook"] && s["target"] == t["target"]),
+            "{name}: triage must rank {t:?} in its top three: {report:#}"
+        );
     }
 }
 

@@ -106,7 +106,11 @@ pub fn symptom(
     progress
 }
 
-fn evaluate_symptom(walker: &mut Walker, scope: &mut Scope, symptom: &Symptom) -> Progress<SymptomResult> {
+fn evaluate_symptom(
+    walker: &mut Walker,
+    scope: &mut Scope,
+    symptom: &Symptom,
+) -> Progress<SymptomResult> {
     let (matched, reason) = match walker.eval(scope, &symptom.when) {
         Eval::Value(Value::Bool(b)) => (Some(b), String::new()),
         Eval::Pending => (None, String::new()),
@@ -122,9 +126,7 @@ fn evaluate_symptom(walker: &mut Walker, scope: &mut Scope, symptom: &Symptom) -
         group: None,
     };
     if matched == Some(true) {
-        result.reason = walker
-            .render(scope, &symptom.reason)
-            .unwrap_or_default();
+        result.reason = walker.render(scope, &symptom.reason).unwrap_or_default();
         if let Some(since) = &symptom.since
             && let Eval::Value(v) = walker.eval(scope, since)
         {
