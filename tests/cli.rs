@@ -116,7 +116,7 @@ fn markdown_output_is_pasteable() {
 
 #[test]
 fn a_question_waits_for_an_answer_and_the_answer_is_checked() {
-    let snap = fixture("pvc-wffc-consumer-scheduled");
+    let snap = fixture("pvc-pending-no-trace");
     let o = ktriage(&[
         "run",
         "pvc-pending",

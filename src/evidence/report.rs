@@ -138,8 +138,28 @@ fn walk_text(r: &WalkRecord, ctx: &Context) -> String {
                     );
                 }
                 let _ = writeln!(out, "\nAnswer with --answer {}=CHOICE:", q.step);
+                let width = q
+                    .choices
+                    .iter()
+                    .map(|c| c.id.chars().count())
+                    .max()
+                    .unwrap_or(0);
+                let indent = " ".repeat(width + 3);
                 for c in &q.choices {
-                    push_wrapped(&mut out, &format!("{:<10} {}", c.id, c.label), "  ");
+                    // A hanging indent keeps every label clear of the ids.
+                    for (i, line) in wrap(&sanitize(&c.label), WIDTH, &indent).iter().enumerate() {
+                        let head = if i == 0 {
+                            format!("  {:<width$} ", sanitize(&c.id))
+                        } else {
+                            String::new()
+                        };
+                        let body = if i == 0 {
+                            line.trim_start()
+                        } else {
+                            line.as_str()
+                        };
+                        let _ = writeln!(out, "{head}{}", body.trim_end());
+                    }
                 }
             }
         }
