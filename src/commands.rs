@@ -2,11 +2,10 @@
 //! tested without a process; the exit code is returned, never `exit()`ed here.
 
 use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, SourceArgs, TriageArgs};
-use crate::drive::Round;
+use crate::drive::{Round, Session};
 use crate::evidence::report;
-use crate::facts::{FactCache, FactLookup, FactQuery};
+use crate::facts::{FactLookup, FactQuery};
 use crate::runbook::catalog::{self, RunbookFile};
-use crate::runbook::cel::Environment;
 use crate::runbook::model::{Runbook, StepKind, TargetKind};
 use crate::runbook::{Catalog, testing};
 use crate::source::Source;
@@ -107,13 +106,11 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
         let _ = writeln!(io.err, "error: {msg}");
         return EXIT_USAGE;
     }
-    let snapshot = match open_snapshot(&args.source, io) {
-        Ok(s) => s,
+    let session = match open_snapshot(&args.source, io) {
+        Ok(s) => Session::new(s),
         Err(code) => return code,
     };
-    let cache = FactCache::new();
-    let env = Environment::new(snapshot.info().now);
-    let round = Round::new(catalog, &snapshot, &cache, &env);
+    let round = session.round(catalog);
     if let Some(target) = &args.target
         && let Err(msg) = target_exists(&round, runbook, target).await
     {
@@ -309,14 +306,11 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
 
 async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
     report_load_errors(catalog, io);
-    let snapshot = match open_snapshot(&args.source, io) {
-        Ok(s) => s,
+    let session = match open_snapshot(&args.source, io) {
+        Ok(s) => Session::new(s),
         Err(code) => return code,
     };
-    let cache = FactCache::new();
-    let env = Environment::new(snapshot.info().now);
-    let round = Round::new(catalog, &snapshot, &cache, &env);
-    let report = crate::triage::triage(&round).await;
+    let report = crate::triage::triage(&session.round(catalog)).await;
     let ctx = report::Context {
         source_flag: &source_flag(&args.source),
     };

@@ -16,6 +16,28 @@ use std::sync::Arc;
 /// runbook does.
 const MAX_ROUNDS: usize = 64;
 
+/// A source and the state of one round over it: what a headless command holds.
+pub struct Session<S: Source> {
+    pub source: S,
+    pub cache: FactCache,
+    pub env: Environment,
+}
+
+impl<S: Source> Session<S> {
+    pub fn new(source: S) -> Self {
+        let env = Environment::new(source.info().now);
+        Session {
+            source,
+            cache: FactCache::new(),
+            env,
+        }
+    }
+
+    pub fn round<'a>(&'a self, catalog: &'a Catalog) -> Round<'a> {
+        Round::new(catalog, &self.source, &self.cache, &self.env)
+    }
+}
+
 pub struct Round<'a> {
     pub catalog: &'a Catalog,
     pub source: &'a dyn Source,

@@ -37,6 +37,14 @@ pub fn triage(report: &TriageReport, format: Format, ctx: &Context) -> String {
     }
 }
 
+/// The command that walks a runbook over the same source.
+fn run_command(runbook: &str, target: Option<&str>, ctx: &Context) -> String {
+    let target = target
+        .map(|t| format!(" --target {}", sanitize(t)))
+        .unwrap_or_default();
+    format!("ktriage run {runbook}{target}{}", ctx.source_flag)
+}
+
 fn severity_mark(severity: &str) -> &'static str {
     match severity {
         "critical" => "✗ CRITICAL",
@@ -108,13 +116,8 @@ fn walk_text(r: &WalkRecord, ctx: &Context) -> String {
             if let Some(f) = &c.follow_up {
                 let _ = writeln!(
                     out,
-                    "\nNext: ktriage run {}{}{}",
-                    f.runbook,
-                    f.target
-                        .as_ref()
-                        .map(|t| format!(" --target {t}"))
-                        .unwrap_or_default(),
-                    ctx.source_flag
+                    "\nNext: {}",
+                    run_command(&f.runbook, f.target.as_deref(), ctx)
                 );
             }
         }
@@ -259,13 +262,8 @@ fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
             if let Some(f) = &c.follow_up {
                 let _ = writeln!(
                     out,
-                    "Next: `ktriage run {}{}{}`\n",
-                    f.runbook,
-                    f.target
-                        .as_ref()
-                        .map(|t| format!(" --target {t}"))
-                        .unwrap_or_default(),
-                    ctx.source_flag
+                    "Next: `{}`\n",
+                    run_command(&f.runbook, f.target.as_deref(), ctx)
                 );
             }
         }
@@ -346,13 +344,8 @@ fn triage_text(report: &TriageReport, ctx: &Context) -> String {
         push_wrapped(&mut out, &s.reason, "      ");
         let _ = writeln!(
             out,
-            "      $ ktriage run {}{}{}",
-            s.runbook,
-            s.target
-                .as_ref()
-                .map(|t| format!(" --target {t}"))
-                .unwrap_or_default(),
-            ctx.source_flag
+            "      $ {}",
+            run_command(&s.runbook, s.target.as_deref(), ctx)
         );
     }
     if !report.not_checked.is_empty() {
@@ -376,18 +369,13 @@ fn triage_markdown(report: &TriageReport, ctx: &Context) -> String {
             let target = s.target.clone().unwrap_or_else(|| "cluster".into());
             let _ = writeln!(
                 out,
-                "| {} | {} | `{}` | `{}` | {} | `ktriage run {}{}{}` |",
+                "| {} | {} | `{}` | `{}` | {} | `{}` |",
                 i + 1,
                 severity_mark(s.severity.as_str()),
                 s.runbook,
                 md_escape_inline(&target),
                 md_escape_inline(&s.reason),
-                s.runbook,
-                s.target
-                    .as_ref()
-                    .map(|t| format!(" --target {t}"))
-                    .unwrap_or_default(),
-                ctx.source_flag
+                run_command(&s.runbook, s.target.as_deref(), ctx),
             );
         }
     }

@@ -321,9 +321,7 @@ impl<'a> Walker<'a> {
                         current = next.clone();
                     }
                     other => {
-                        let fails = self.as_unknown(other, expr);
-                        let reason = format!("unknown: {}", unknown_reason(&fails));
-                        self.note_missing(&fails);
+                        let reason = self.undecided(other, expr);
                         record(
                             Outcome::Unknown,
                             reason,
@@ -357,9 +355,7 @@ impl<'a> Walker<'a> {
                             }
                             other => {
                                 // First match wins, so an undecidable case blocks the ones after it.
-                                let fails = self.as_unknown(other, &case.when);
-                                let reason = format!("unknown: {}", unknown_reason(&fails));
-                                self.note_missing(&fails);
+                                let reason = self.undecided(other, &case.when);
                                 record(
                                     Outcome::Unknown,
                                     reason,
@@ -576,6 +572,14 @@ impl<'a> Walker<'a> {
             }],
             Eval::Pending => Vec::new(),
         }
+    }
+
+    /// A step that could not be decided: its facts go on the missing list, and the
+    /// reason says which were unknown and why.
+    fn undecided(&mut self, e: Eval, expr: &Expression) -> String {
+        let fails = self.as_unknown(e, expr);
+        self.note_missing(&fails);
+        format!("unknown: {}", unknown_reason(&fails))
     }
 
     fn note_missing(&mut self, fails: &[Fail]) {

@@ -7,9 +7,8 @@ use super::catalog::RunbookFile;
 use super::format::TestFileDoc;
 use super::record::{Status, WalkRecord};
 use super::{Catalog, RunbookError, compile};
-use crate::drive::Round;
-use crate::facts::FactCache;
-use crate::runbook::cel::Environment;
+use crate::drive::Session;
+use crate::source::Source;
 use crate::source::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -141,8 +140,8 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
             };
             let snapshot = match snapshot {
                 // A fixture must read cleanly, or a case could pass for the wrong reason.
-                Ok(s) if !crate::source::Source::info(&*s).problems.is_empty() => {
-                    for p in &crate::source::Source::info(&*s).problems {
+                Ok(s) if !s.info().problems.is_empty() => {
+                    for p in &s.info().problems {
                         result
                             .failures
                             .push(format!("snapshot {}: {p}", snapshot_path.display()));
@@ -160,9 +159,9 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
                     continue;
                 }
             };
-            let cache = FactCache::new();
-            let env = Environment::new(crate::source::Source::info(&*snapshot).now);
-            let round = Round::new(catalog, &*snapshot, &cache, &env);
+            // Each case starts from a fresh round over the shared snapshot.
+            let session = Session::new(snapshot);
+            let round = session.round(catalog);
             let answers: BTreeMap<String, String> = case
                 .answers
                 .iter()

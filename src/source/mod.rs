@@ -27,6 +27,17 @@ pub trait Source: Send + Sync {
     fn fetch<'a>(&'a self, query: &'a FactQuery) -> BoxFuture<'a, Result<Answer, FactError>>;
 }
 
+/// A shared source is a source: one snapshot read once serves many rounds.
+impl<T: Source + ?Sized> Source for std::sync::Arc<T> {
+    fn info(&self) -> &SourceInfo {
+        (**self).info()
+    }
+
+    fn fetch<'a>(&'a self, query: &'a FactQuery) -> BoxFuture<'a, Result<Answer, FactError>> {
+        (**self).fetch(query)
+    }
+}
+
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ClusterIdentity {
     pub name: String,
