@@ -180,7 +180,10 @@ pub(crate) fn parse_batch(batch: &Batch) -> (Vec<Item>, Vec<SyntaxError>) {
         let end = span.end.max(start);
         // Item bounds fall on ASCII punctuation, so they are char boundaries too.
         let parsed = match text.and_then(|t| t.get(start..end)) {
-            Some(item) => parse_one(serde_json::Deserializer::from_str(item)),
+            Some(item) => match super::fastjson::item(item) {
+                Some(item) => Ok(item),
+                None => parse_one(serde_json::Deserializer::from_str(item)),
+            },
             None => parse_one(serde_json::Deserializer::from_slice(
                 &batch.bytes[start..end],
             )),

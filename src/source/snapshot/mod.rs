@@ -15,6 +15,7 @@ mod archive;
 mod aws;
 mod build;
 mod document;
+mod fastjson;
 mod files;
 mod layout;
 mod logs;

@@ -255,6 +255,10 @@ impl Splitter<'_> {
                 // Inside an object or array item only strings and brackets matter until it
                 // closes: this loop is where most bytes of a large list go.
                 while i < len {
+                    i = next_structural(data, i);
+                    if i >= len {
+                        break;
+                    }
                     match data[i] {
                         b'"' => match skip_string(&data[i + 1..]) {
                             // To the closing quote; the loop steps past it.
@@ -470,10 +474,55 @@ impl Splitter<'_> {
 
 /// The length of a string's contents and closing quote, from just after its opening
 /// quote; `None` when it does not close in `data`.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// A mark on the lowest byte of `v` that is zero (higher marks may be false).
+#[inline]
+fn zero_byte(v: u64) -> u64 {
+    v.wrapping_sub(ONES) & !v & (ONES << 7)
+}
+
+/// The first of `"`, `{`, `[`, `}`, `]` in `data` from `i` on (or `data.len()`), eight
+/// bytes at a time: between them, in a pretty-printed list, lie mostly indentation.
+#[inline]
+fn next_structural(data: &[u8], mut i: usize) -> usize {
+    while let Some(word) = data.get(i..i + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        // `x | 0x20` is `{` for `[` and `{` only, `}` for `]` and `}` only.
+        let o = w | (0x20 * ONES);
+        let hits = zero_byte(w ^ (b'"' as u64 * ONES))
+            | zero_byte(o ^ (b'{' as u64 * ONES))
+            | zero_byte(o ^ (b'}' as u64 * ONES));
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while i < data.len() && !matches!(data[i], b'"' | b'{' | b'[' | b'}' | b']') {
+        i += 1;
+    }
+    i
+}
+
+/// The first `"` or `\\` in `data` from `at` on; strings are mostly short, too short for
+/// `memchr` to pay for its setup.
+#[inline]
+fn next_quote_or_backslash(data: &[u8], mut at: usize) -> Option<usize> {
+    while let Some(word) = data.get(at..at + 8) {
+        let w = u64::from_le_bytes(word.try_into().unwrap_or_default());
+        let hits = zero_byte(w ^ (b'"' as u64 * ONES)) | zero_byte(w ^ (b'\\' as u64 * ONES));
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    memchr::memchr2(b'"', b'\\', &data[at..]).map(|k| at + k)
+}
+
 fn skip_string(data: &[u8]) -> Option<usize> {
     let mut at = 0;
     loop {
-        let k = memchr::memchr2(b'"', b'\\', &data[at..])?;
+        let k = next_quote_or_backslash(data, at)? - at;
         if data[at + k] == b'"' {
             return Some(at + k + 1);
         }

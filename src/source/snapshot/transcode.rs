@@ -97,7 +97,7 @@ impl Writer {
     }
 
     /// The text at its exact size; the buffer goes back for the next object.
-    fn finish(mut self) -> Box<str> {
+    pub(crate) fn finish(mut self) -> Box<str> {
         let json: Box<str> = self.text.as_str().into();
         // A buffer grown by one huge object is not worth keeping.
         if self.text.capacity() <= 1 << 20 {
@@ -166,9 +166,9 @@ pub(crate) fn read_object<'de, D: de::Deserializer<'de>>(
     Ok((item, items))
 }
 
-type Slot<'h> = &'h mut Option<Box<str>>;
+pub(crate) type Slot<'h> = &'h mut Option<Box<str>>;
 
-enum Mode<'h, 'f> {
+pub(crate) enum Mode<'h, 'f> {
     Plain,
     /// Capture the value when it is a string.
     Scalar(Slot<'h>),
@@ -184,6 +184,15 @@ enum Mode<'h, 'f> {
         shape: &'h mut Shape,
         items: Option<&'h mut Option<Vec<Item>>>,
     },
+}
+
+/// Transcodes one value in the given mode (the fast path's way to the slow one).
+pub(crate) fn transcode<'de, D: de::Deserializer<'de>>(
+    deserializer: D,
+    out: &mut Writer,
+    mode: Mode<'_, '_>,
+) -> Result<(), D::Error> {
+    Transcode { out, mode }.deserialize(deserializer)
 }
 
 struct Transcode<'o, 'h, 'f> {
