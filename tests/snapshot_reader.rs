@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 
 fn example() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/examples/pvc-storageclass-not-found/snapshot")
+        .join("tests/fixtures/examples/pvc-storageclass-not-found/snapshot")
 }
 
 /// The one way tests lay out files, on disk or in memory.

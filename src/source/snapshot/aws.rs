@@ -85,7 +85,7 @@ impl AwsStore {
         } else {
             let keys: Vec<&str> = top.keys().map(String::as_str).collect();
             return Err(format!(
-                "not a recognised AWS CLI response (top-level keys: {}); see the table in SNAPSHOT-FORMAT.md",
+                "not a recognised AWS CLI response (top-level keys: {}); expected the output of one of the commands in docs/snapshots.md (describe-cluster, list-nodegroups, describe-nodegroup, ..., or filter-log-events with \"logGroupName\" added)",
                 keys.join(", ")
             ));
         };
