@@ -139,6 +139,16 @@ impl Analyzer {
                 None => self.visit(&s.operand),
             },
             Expr::Select(s) => self.visit(&s.operand),
+            // age() reads one field of an object (or takes a timestamp whole).
+            Expr::Call(c) if c.func_name == "age" && c.target.is_none() && c.args.len() == 1 => {
+                match self.path_of(&c.args[0]) {
+                    Some((root, mut path)) => {
+                        path.extend(["metadata".to_string(), "creationTimestamp".to_string()]);
+                        self.tree(&root).mark_whole(&path);
+                    }
+                    None => self.visit(&c.args[0]),
+                }
+            }
             Expr::Call(c) => {
                 if let Some(t) = &c.target {
                     self.visit(t);
@@ -314,6 +324,35 @@ mod tests {
         assert_eq!(
             show("pods.filter(p, p.status.phase == 'Pending')", "pods"),
             ["[].*"]
+        );
+    }
+
+    #[test]
+    fn age_reads_only_the_creation_timestamp() {
+        assert_eq!(
+            show(
+                "age(target) > duration('5m') && target.status.phase == 'Pending'",
+                "target"
+            ),
+            ["metadata.creationTimestamp.*", "status.phase.*"]
+        );
+        let pod = json!({"metadata": {"name": "p", "creationTimestamp": "1970-01-01T00:00:00Z"}, "status": {"phase": "Pending"}});
+        assert_eq!(
+            eval(
+                "age(target) >= duration('0s') && target.status.phase == 'Pending'",
+                "target",
+                pod
+            ),
+            json!(true)
+        );
+        // A timestamp string is taken whole.
+        assert_eq!(
+            eval(
+                "age(e.lastTimestamp) >= duration('0s')",
+                "e",
+                json!({"lastTimestamp": "1970-01-01T00:00:00Z"})
+            ),
+            json!(true)
         );
     }
 

@@ -1,6 +1,7 @@
 //! The CEL environment runbooks are written in: the standard library, the Kubernetes
 //! libraries (quantity, regex, lists, sets, strings, semver, ip/cidr, url, format) and
-//! the functions runbooks need — `now()`, `age(x)`, `parseYaml(s)`, `yamlError(s)`.
+//! the functions runbooks need — `now()`, `age(x)`, `parseYaml(s)`, `yamlError(s)`,
+//! `selects(selector, labels)`.
 //! CEL always terminates, so no runbook can hang the tool.
 
 use super::access::AccessTree;
@@ -203,6 +204,14 @@ impl Environment {
             };
             Ok(Value::String(Arc::new(text)))
         });
+        root.add_function(
+            "selects",
+            |selector: Value, labels: Value| -> ResolveResult {
+                selects(&cel_to_json(&selector), &cel_to_json(&labels))
+                    .map(Value::Bool)
+                    .map_err(|e| ExecutionError::function_error("selects", e))
+            },
+        );
         Environment { root, now }
     }
 
@@ -229,6 +238,75 @@ impl Environment {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.root.resolve(&call)));
         !matches!(outcome, Ok(Err(ExecutionError::UndeclaredReference(ref n))) if n.as_str() == name)
     }
+}
+
+/// Kubernetes selector semantics, for a `LabelSelector` (`matchLabels` and
+/// `matchExpressions`) or a node selector term (`matchExpressions`, `matchFields` not
+/// supported): every requirement must hold. An empty selector selects everything; a
+/// null one nothing, as the API treats them. `labels` may be null (no labels).
+pub fn selects(selector: &serde_json::Value, labels: &serde_json::Value) -> Result<bool, String> {
+    use serde_json::Value as J;
+    let selector = match selector {
+        J::Null => return Ok(false),
+        J::Object(s) => s,
+        other => return Err(format!("a selector is an object, not {other}")),
+    };
+    let label = |k: &str| labels.get(k).and_then(J::as_str);
+    if let Some(ml) = selector.get("matchLabels").and_then(J::as_object) {
+        for (k, v) in ml {
+            if label(k) != v.as_str() {
+                return Ok(false);
+            }
+        }
+    }
+    for req in selector
+        .get("matchExpressions")
+        .and_then(J::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let key = req
+            .get("key")
+            .and_then(J::as_str)
+            .ok_or("a requirement has no key")?;
+        let op = req
+            .get("operator")
+            .and_then(J::as_str)
+            .ok_or("a requirement has no operator")?;
+        let values: Vec<&str> = req
+            .get("values")
+            .and_then(J::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(J::as_str)
+            .collect();
+        let have = label(key);
+        let number = |s: &str| s.parse::<i64>().ok();
+        let holds = match op {
+            "In" => have.is_some_and(|h| values.contains(&h)),
+            "NotIn" => have.is_none_or(|h| !values.contains(&h)),
+            "Exists" => have.is_some(),
+            "DoesNotExist" => have.is_none(),
+            "Gt" | "Lt" => match (
+                have.and_then(number),
+                values.first().and_then(|v| number(v)),
+            ) {
+                (Some(h), Some(v)) => {
+                    if op == "Gt" {
+                        h > v
+                    } else {
+                        h < v
+                    }
+                }
+                _ => false,
+            },
+            other => return Err(format!("unknown selector operator `{other}`")),
+        };
+        if !holds {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// "line L column C: message", the parser's own words and position.
@@ -497,6 +575,74 @@ mod tests {
         assert!(!e.has_function("noSuchFunction"));
         assert_eq!(
             eval("quantity('1Gi').isGreaterThan(quantity('500Mi'))", &[]).unwrap(),
+            Value::Bool(true)
+        );
+    }
+
+    #[test]
+    fn selectors_follow_kubernetes_semantics() {
+        let labels = serde_json::json!({"app": "web", "tier": "front", "zone": "3"});
+        let cases = [
+            ("{}", true),
+            ("null", false),
+            (r#"{"matchLabels": {"app": "web"}}"#, true),
+            (r#"{"matchLabels": {"app": "db"}}"#, false),
+            (
+                r#"{"matchExpressions": [{"key": "tier", "operator": "In", "values": ["front", "back"]}]}"#,
+                true,
+            ),
+            (
+                r#"{"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["front"]}]}"#,
+                false,
+            ),
+            (
+                r#"{"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["x"]}]}"#,
+                true,
+            ),
+            (
+                r#"{"matchExpressions": [{"key": "team", "operator": "DoesNotExist"}]}"#,
+                true,
+            ),
+            (
+                r#"{"matchExpressions": [{"key": "app", "operator": "Exists"}]}"#,
+                true,
+            ),
+            (
+                r#"{"matchExpressions": [{"key": "zone", "operator": "Gt", "values": ["2"]}]}"#,
+                true,
+            ),
+            (
+                r#"{"matchLabels": {"app": "web"}, "matchExpressions": [{"key": "zone", "operator": "Lt", "values": ["2"]}]}"#,
+                false,
+            ),
+        ];
+        for (selector, want) in cases {
+            let s: serde_json::Value = serde_json::from_str(selector).unwrap();
+            assert_eq!(selects(&s, &labels), Ok(want), "{selector}");
+        }
+        assert!(
+            selects(
+                &serde_json::json!({"matchExpressions": [{"key": "a", "operator": "Near"}]}),
+                &labels
+            )
+            .is_err()
+        );
+        assert_eq!(
+            selects(
+                &serde_json::json!({"matchLabels": {"a": "b"}}),
+                &serde_json::Value::Null
+            ),
+            Ok(false)
+        );
+        assert_eq!(
+            eval(
+                "selects({'matchLabels': {'app': 'web'}}, p.metadata.labels)",
+                &[(
+                    "p",
+                    serde_json::json!({"metadata": {"labels": {"app": "web"}}})
+                )]
+            )
+            .unwrap(),
             Value::Bool(true)
         );
     }

@@ -454,7 +454,7 @@ impl Compiler<'_> {
                     line,
                     column,
                     format!("unknown function `{f}` in `{}`", one_line(source)),
-                    "see docs/runbooks.md for the functions available (CEL standard library, Kubernetes libraries, now, age, parseYaml, yamlError)",
+                    "see docs/runbooks.md for the functions available (CEL standard library, Kubernetes libraries, now, age, parseYaml, yamlError, selects)",
                 );
                 ok = false;
             }
