@@ -25,7 +25,9 @@ pub struct Session<S: Source> {
 
 impl<S: Source> Session<S> {
     pub fn new(source: S) -> Self {
-        let env = Environment::new(source.info().now);
+        let info = source.info();
+        let env =
+            Environment::new(info.now).with_cluster(info.cluster.as_ref().map(|c| c.name.clone()));
         Session {
             source,
             cache: FactCache::new(),

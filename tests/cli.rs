@@ -267,6 +267,39 @@ fn usage_errors_exit_2_and_say_what_to_do() {
 }
 
 #[test]
+fn what_a_conclusion_could_not_see_is_listed_with_how_to_get_it() {
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &fixture("pvc-csi-unauthorized-noaws"),
+        "--target",
+        "billing/invoice-pdf-cache",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.code, 3);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["conclusion"]["code"], "PVC_CSI_UNAUTHORIZED");
+    let missing = v["missing"].as_array().unwrap();
+    let pod_identity = missing
+        .iter()
+        .find(|m| m["fact"] == "podIdentity")
+        .expect("the unknown Pod Identity is listed");
+    assert_eq!(
+        pod_identity["reason"],
+        "unavailable: no AWS data in this snapshot"
+    );
+    assert!(
+        pod_identity["query"]
+            .as_str()
+            .unwrap()
+            .contains("aws eks list-pod-identity-associations --cluster-name prod-eu"),
+        "{pod_identity}"
+    );
+}
+
+#[test]
 fn triage_json_is_the_contract() {
     let o = ktriage(&["triage", "--snapshot", &example(), "-o", "json"]);
     assert_eq!(o.code, 3);

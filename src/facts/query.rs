@@ -159,6 +159,14 @@ pub enum FactQuery {
 }
 
 impl FactQuery {
+    /// The command that shows the same data, with the EKS cluster's name when known.
+    pub fn command(&self, cluster: Option<&str>) -> String {
+        match (self, cluster) {
+            (FactQuery::Eks(q), Some(c)) => q.cli_command(c),
+            _ => self.to_string(),
+        }
+    }
+
     /// True when the answer comes from AWS rather than the Kubernetes API.
     pub fn is_aws(&self) -> bool {
         matches!(self, FactQuery::Eks(_) | FactQuery::LogEvents(_))

@@ -174,6 +174,8 @@ fn is_namespace(prefix: &str) -> bool {
 pub struct Environment {
     root: Context<'static>,
     now: DateTime<Utc>,
+    /// The EKS cluster's name, for commands a user can paste.
+    cluster: Option<String>,
 }
 
 impl Environment {
@@ -212,11 +214,24 @@ impl Environment {
                     .map_err(|e| ExecutionError::function_error("selects", e))
             },
         );
-        Environment { root, now }
+        Environment {
+            root,
+            now,
+            cluster: None,
+        }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
         self.now
+    }
+
+    pub fn with_cluster(mut self, cluster: Option<String>) -> Self {
+        self.cluster = cluster;
+        self
+    }
+
+    pub fn cluster(&self) -> Option<&str> {
+        self.cluster.as_deref()
     }
 
     pub fn root(&self) -> &Context<'static> {

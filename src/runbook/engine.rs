@@ -502,10 +502,7 @@ impl<'a> Walker<'a> {
                     .filter(|s| !s.is_empty())
                     .into_iter()
                     .collect(),
-                other => vec![format!(
-                    "unknown: {}",
-                    unknown_reason(&self.as_unknown(other, expr))
-                )],
+                other => vec![self.undecided(other, expr)],
             };
             if !quotes.is_empty() {
                 evidence.push(EvidenceRecord {
@@ -605,8 +602,10 @@ impl<'a> Walker<'a> {
                 TemplatePart::Expr(e) => match self.eval(scope, e) {
                     Eval::Pending => return None,
                     Eval::Value(v) => out.push_str(&render(&v)),
+                    // Shown in place, and listed with what would resolve it.
                     other => {
                         let fails = self.as_unknown(other, e);
+                        self.note_missing(&fails);
                         out.push_str(&format!("unknown ({})", unknown_reason(&fails)));
                     }
                 },
@@ -738,7 +737,7 @@ impl<'a> Walker<'a> {
             None => Res::Pending,
             Some(Err(error)) => Res::Failed(vec![Fail {
                 fact: "target".into(),
-                query: query.to_string(),
+                query: query.command(self.env.cluster()),
                 error,
             }]),
             Some(Ok(json)) => match &query {
@@ -782,7 +781,11 @@ impl<'a> Walker<'a> {
             runbook: scope.rb.id.clone(),
             name: name.to_string(),
             description: fact.description.clone(),
-            commands: queries.list.iter().map(ToString::to_string).collect(),
+            commands: queries
+                .list
+                .iter()
+                .map(|q| q.command(self.env.cluster()))
+                .collect(),
             queries: queries.list.clone(),
             errors: errors.iter().map(|(_, e)| e.clone()).collect(),
         });
@@ -794,7 +797,7 @@ impl<'a> Walker<'a> {
                     .into_iter()
                     .map(|(q, error)| Fail {
                         fact: name.to_string(),
-                        query: q.to_string(),
+                        query: q.command(self.env.cluster()),
                         error,
                     })
                     .collect(),
