@@ -34,8 +34,72 @@ pub struct CompileError {
     pub message: String,
 }
 
+/// The CEL parser recurses deeply per bracket level (over 100 KB of stack each in a
+/// debug build): expressions are limited to this nesting, and compiled on a thread
+/// with a stack that holds it, so no runbook can crash ktriage.
+pub const MAX_NESTING: usize = 32;
+
+/// Runs `f` (which compiles CEL) on a thread whose stack fits `MAX_NESTING` levels;
+/// fails only when the system cannot start a thread.
+pub fn with_parser_stack<T: Send>(f: impl FnOnce() -> T + Send) -> std::io::Result<T> {
+    const STACK: usize = 64 * 1024 * 1024;
+    std::thread::scope(|s| {
+        let handle = std::thread::Builder::new()
+            .stack_size(STACK)
+            .spawn_scoped(s, f)?;
+        Ok(handle
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e)))
+    })
+}
+
+/// The deepest bracket nesting outside string literals, and where it first exceeds
+/// `MAX_NESTING` (1-based line and column).
+fn too_deep(source: &str) -> Option<(usize, usize)> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in source.chars() {
+        column += 1;
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        }
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                }
+            }
+            None => match c {
+                '\'' | '"' => quote = Some(c),
+                '(' | '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some((line, column));
+                    }
+                }
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            },
+        }
+    }
+    None
+}
+
 impl Expression {
     pub fn compile(source: &str) -> Result<Expression, CompileError> {
+        if let Some((line, column)) = too_deep(source) {
+            return Err(CompileError {
+                line,
+                column,
+                message: format!("brackets nest deeper than {MAX_NESTING} levels"),
+            });
+        }
         let program = Program::compile(source).map_err(|errors| {
             let first = errors.errors.first();
             CompileError {
@@ -532,6 +596,19 @@ mod tests {
             "{}",
             err.message
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let ok = format!("{}true{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
+        let compiled = with_parser_stack(|| Expression::compile(&ok).is_ok()).unwrap();
+        assert!(compiled, "the limit itself compiles on the parser's stack");
+        let deep = format!("{}true{}", "[".repeat(3000), "]".repeat(3000));
+        let err = Expression::compile(&deep).unwrap_err();
+        assert_eq!((err.line, err.column), (1, MAX_NESTING + 1));
+        assert!(err.message.contains("nest deeper"));
+        // Brackets inside strings do not count.
+        assert!(Expression::compile(&format!("'{}' == 'x'", "(".repeat(100))).is_ok());
     }
 
     #[test]

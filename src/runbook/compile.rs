@@ -25,6 +25,18 @@ static FUNCTIONS: LazyLock<Environment> =
     LazyLock::new(|| Environment::new(chrono::DateTime::UNIX_EPOCH));
 
 pub fn parse(path: &str, text: &str, builtin: bool) -> Result<Runbook, Vec<RunbookError>> {
+    super::cel::with_parser_stack(|| parse_here(path, text, builtin)).map_err(|e| {
+        vec![RunbookError::new(
+            path,
+            1,
+            1,
+            format!("cannot start a thread to compile it: {e}"),
+            "free system resources (threads, memory) and run again",
+        )]
+    })?
+}
+
+fn parse_here(path: &str, text: &str, builtin: bool) -> Result<Runbook, Vec<RunbookError>> {
     let doc: RunbookDoc = serde_saphyr::from_str(text).map_err(|e| {
         let mut err = yaml_error(path, &e);
         if err.message.starts_with("missing field") {
