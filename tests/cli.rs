@@ -117,16 +117,19 @@ fn markdown_output_is_pasteable() {
 #[test]
 fn a_question_waits_for_an_answer_and_the_answer_is_checked() {
     let snap = fixture("pvc-pending-no-trace");
-    let o = ktriage(&[
-        "run",
-        "pvc-pending",
-        "--snapshot",
-        &snap,
-        "--target",
-        "notebooks/claim-alice",
-        "-o",
-        "json",
-    ]);
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "pvc-pending",
+            "--snapshot",
+            &snap,
+            "--target",
+            "notebooks/claim-alice",
+        ];
+        args.extend_from_slice(extra);
+        ktriage(&args)
+    };
+    let o = run(&["-o", "json"]);
     assert_eq!(o.code, 5, "waiting for an answer is not a conclusion");
     let v: Value = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(v["status"], "needs-input");
@@ -136,14 +139,7 @@ fn a_question_waits_for_an_answer_and_the_answer_is_checked() {
             "kubectl logs -n kube-system deploy/ebs-csi-controller -c csi-provisioner"
         )
     );
-    let text = ktriage(&[
-        "run",
-        "pvc-pending",
-        "--snapshot",
-        &snap,
-        "--target",
-        "notebooks/claim-alice",
-    ]);
+    let text = run(&[]);
     assert!(
         text.stdout
             .contains("Answer with --answer ask-provisioner-log=CHOICE"),
@@ -151,29 +147,11 @@ fn a_question_waits_for_an_answer_and_the_answer_is_checked() {
         text.stdout
     );
 
-    let answered = ktriage(&[
-        "run",
-        "pvc-pending",
-        "--snapshot",
-        &snap,
-        "--target",
-        "notebooks/claim-alice",
-        "--answer",
-        "ask-provisioner-log=kms",
-    ]);
+    let answered = run(&["--answer", "ask-provisioner-log=kms"]);
     assert_eq!(answered.code, 3);
     assert!(answered.stdout.contains("PVC_KMS_KEY_UNUSABLE"));
 
-    let bad_choice = ktriage(&[
-        "run",
-        "pvc-pending",
-        "--snapshot",
-        &snap,
-        "--target",
-        "notebooks/claim-alice",
-        "--answer",
-        "ask-provisioner-log=maybe",
-    ]);
+    let bad_choice = run(&["--answer", "ask-provisioner-log=maybe"]);
     assert_eq!(bad_choice.code, 2);
     assert!(
         bad_choice
@@ -182,16 +160,7 @@ fn a_question_waits_for_an_answer_and_the_answer_is_checked() {
         "{}",
         bad_choice.stderr
     );
-    let bad_step = ktriage(&[
-        "run",
-        "pvc-pending",
-        "--snapshot",
-        &snap,
-        "--target",
-        "notebooks/claim-alice",
-        "--answer",
-        "ask-provisoner-log=kms",
-    ]);
+    let bad_step = run(&["--answer", "ask-provisoner-log=kms"]);
     assert_eq!(bad_step.code, 2);
     assert!(
         bad_step

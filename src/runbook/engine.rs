@@ -295,7 +295,8 @@ impl<'a> Walker<'a> {
                     facts: read.clone(),
                 });
             };
-            match &step.kind {
+            // A check or switch decides where to go, or cannot decide (Err: why).
+            let decided: Result<(Outcome, String, String), String> = match &step.kind {
                 StepKind::Check {
                     expr,
                     then_,
@@ -317,25 +318,16 @@ impl<'a> Walker<'a> {
                             },
                             None => format!("`{}` is {b}", one_line(&expr.source)),
                         };
-                        record(outcome, reason, Some(next), &mut self.path);
-                        current = next.clone();
+                        Ok((outcome, reason, next.clone()))
                     }
-                    other => {
-                        let reason = self.undecided(other, expr);
-                        record(
-                            Outcome::Unknown,
-                            reason,
-                            step.unknown.as_deref(),
-                            &mut self.path,
-                        );
-                        match &step.unknown {
-                            Some(u) => current = u.clone(),
-                            None => return Flow::Inconclusive,
-                        }
-                    }
+                    other => Err(self.undecided(other, expr)),
                 },
                 StepKind::Switch { cases, default } => {
-                    let mut decided: Option<(Outcome, String, String)> = None;
+                    let mut decided = Ok((
+                        Outcome::Default,
+                        "no case matched".to_string(),
+                        default.clone(),
+                    ));
                     for (i, case) in cases.iter().enumerate() {
                         match self.eval(scope, &case.when) {
                             Eval::Pending => return Flow::Pending,
@@ -350,45 +342,17 @@ impl<'a> Walker<'a> {
                                         format!("case {}: `{}`", i + 1, one_line(&case.when.source))
                                     }
                                 };
-                                decided = Some((Outcome::Matched, reason, case.goto.clone()));
+                                decided = Ok((Outcome::Matched, reason, case.goto.clone()));
                                 break;
                             }
+                            // First match wins, so an undecidable case blocks the ones after it.
                             other => {
-                                // First match wins, so an undecidable case blocks the ones after it.
-                                let reason = self.undecided(other, &case.when);
-                                record(
-                                    Outcome::Unknown,
-                                    reason,
-                                    step.unknown.as_deref(),
-                                    &mut self.path,
-                                );
-                                match &step.unknown {
-                                    Some(u) => {
-                                        decided =
-                                            Some((Outcome::Unknown, String::new(), u.clone()));
-                                        break;
-                                    }
-                                    None => return Flow::Inconclusive,
-                                }
+                                decided = Err(self.undecided(other, &case.when));
+                                break;
                             }
                         }
                     }
-                    match decided {
-                        Some((Outcome::Unknown, _, next)) => current = next,
-                        Some((outcome, reason, next)) => {
-                            record(outcome, reason, Some(&next), &mut self.path);
-                            current = next;
-                        }
-                        None => {
-                            record(
-                                Outcome::Default,
-                                "no case matched".into(),
-                                Some(default),
-                                &mut self.path,
-                            );
-                            current = default.clone();
-                        }
-                    }
+                    decided
                 }
                 StepKind::Ask {
                     question,
@@ -481,6 +445,24 @@ impl<'a> Walker<'a> {
                     chain.push(key);
                     let mut sub = Scope::new(next, TargetSource::Ref(target_ref));
                     return self.walk_scope(&mut sub, chain);
+                }
+            };
+            match decided {
+                Ok((outcome, reason, next)) => {
+                    record(outcome, reason, Some(&next), &mut self.path);
+                    current = next;
+                }
+                Err(reason) => {
+                    record(
+                        Outcome::Unknown,
+                        reason,
+                        step.unknown.as_deref(),
+                        &mut self.path,
+                    );
+                    match &step.unknown {
+                        Some(u) => current = u.clone(),
+                        None => return Flow::Inconclusive,
+                    }
                 }
             }
         }
