@@ -3,20 +3,25 @@
 
 use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, SourceArgs, TriageArgs};
 use crate::drive::{Round, Session};
-use crate::evidence::report;
+use crate::evidence::report::{self, Format};
 use crate::facts::{FactLookup, FactQuery};
 use crate::runbook::catalog::{self, RunbookFile};
+use crate::runbook::format::WhenAbsent;
 use crate::runbook::model::{Runbook, StepKind, TargetKind};
+use crate::runbook::record::WalkRecord;
 use crate::runbook::{Catalog, testing};
 use crate::source::Source;
 use crate::source::snapshot::Snapshot;
 use crate::text::sanitize;
+use crate::triage;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_FAILURE: i32 = 1;
+/// Nothing could be concluded (DESIGN.md exit codes).
+pub const EXIT_INCONCLUSIVE: i32 = 5;
 
 pub struct Io<'a> {
     pub out: &'a mut dyn Write,
@@ -117,14 +122,94 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
         let _ = writeln!(io.err, "error: {msg}");
         return EXIT_USAGE;
     }
-    let record = round.walk(runbook, args.target.as_deref(), &answers).await;
     let ctx = report::Context {
         source_flag: &source_flag(&args.source),
     };
+    if args.target.is_none() && runbook.target.when_absent == WhenAbsent::Symptomatic {
+        return run_symptomatic(&round, runbook, &answers, args.output, &ctx, io).await;
+    }
+    let record = round.walk(runbook, args.target.as_deref(), &answers).await;
     let _ = io
         .out
         .write_all(report::walk(&record, args.output, &ctx).as_bytes());
     record.exit_code()
+}
+
+/// A run without a target of a `whenAbsent: symptomatic` runbook walks every object whose
+/// symptom shows (JSON: an array of walk records); the exit code is the most serious.
+async fn run_symptomatic(
+    round: &Round<'_>,
+    runbook: &Runbook,
+    answers: &BTreeMap<String, String>,
+    output: Format,
+    ctx: &report::Context<'_>,
+    io: &mut Io<'_>,
+) -> i32 {
+    let scan = match triage::scan(round, runbook).await {
+        Ok(s) => s,
+        Err(reason) => {
+            let _ = writeln!(
+                io.err,
+                "error: cannot tell which {} objects to walk: {reason}\n  name one: --target {}",
+                runbook.target.kind_name(),
+                runbook.target.ref_form()
+            );
+            return EXIT_INCONCLUSIVE;
+        }
+    };
+    for (target, reason) in &scan.undecided {
+        let _ = writeln!(
+            io.err,
+            "warning: could not tell whether {} shows the symptom: {reason}",
+            target.as_deref().unwrap_or("the cluster")
+        );
+    }
+    let mut targets: Vec<(Option<String>, Option<chrono::DateTime<chrono::Utc>>)> = scan
+        .matched
+        .into_iter()
+        .map(|(t, r)| (t, r.since))
+        .collect();
+    targets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    if targets.is_empty() {
+        let _ = writeln!(
+            io.err,
+            "No {} shows the symptom of `{}`; nothing to walk. Name one to walk it anyway: --target {}",
+            runbook.target.kind_name(),
+            runbook.id,
+            runbook.target.ref_form()
+        );
+        if output == Format::Json {
+            let _ = io.out.write_all(b"[]\n");
+        }
+        return if scan.undecided.is_empty() {
+            0
+        } else {
+            EXIT_INCONCLUSIVE
+        };
+    }
+    let mut records = Vec::new();
+    for (target, _) in &targets {
+        records.push(round.walk(runbook, target.as_deref(), answers).await);
+    }
+    let text = match output {
+        Format::Json => serde_json::to_string_pretty(&records).unwrap_or_default() + "\n",
+        _ => records
+            .iter()
+            .map(|r| report::walk(r, output, ctx))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    let _ = io.out.write_all(text.as_bytes());
+    records
+        .iter()
+        .map(WalkRecord::exit_code)
+        .max_by_key(|c| match c {
+            3 => 3,
+            4 => 2,
+            5 => 1,
+            _ => 0,
+        })
+        .unwrap_or(0)
 }
 
 fn did_you_mean(name: &str, candidates: &[&str]) -> String {

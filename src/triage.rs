@@ -5,6 +5,7 @@
 use crate::drive::Round;
 use crate::facts::{EksQuery, FactLookup, FactQuery};
 use crate::runbook::Runbook;
+use crate::runbook::engine::SymptomResult;
 use crate::runbook::format::{Severity, SymptomScope};
 use crate::runbook::model::TargetKind;
 use chrono::{DateTime, Utc};
@@ -54,13 +55,46 @@ impl TriageReport {
     }
 }
 
+/// One runbook's symptom over its candidates: the targets where it shows, and those
+/// where it could not be decided (with why).
+pub struct Scan {
+    pub matched: Vec<(Option<String>, SymptomResult)>,
+    pub undecided: Vec<(Option<String>, String)>,
+}
+
+/// Evaluates `rb`'s symptom on every candidate; `Err` when the candidates themselves
+/// could not be listed. A runbook without a symptom matches nothing.
+pub async fn scan(round: &Round<'_>, rb: &Runbook) -> Result<Scan, String> {
+    let mut out = Scan {
+        matched: Vec::new(),
+        undecided: Vec::new(),
+    };
+    let Some(symptom) = &rb.symptom else {
+        return Ok(out);
+    };
+    let candidates = candidates(round, rb, symptom.scope).await?;
+    let objects: Vec<Arc<Value>> = candidates.iter().map(|(_, v)| v.clone()).collect();
+    let results = round.symptoms(rb, &objects).await;
+    for ((target, _), result) in candidates.into_iter().zip(results) {
+        match result {
+            Some(r) if r.matched == Some(true) => out.matched.push((target, r)),
+            Some(r) if r.matched == Some(false) => {}
+            Some(r) => out.undecided.push((target, r.reason)),
+            None => out
+                .undecided
+                .push((target, "its facts did not settle".into())),
+        }
+    }
+    Ok(out)
+}
+
 pub async fn triage(round: &Round<'_>) -> TriageReport {
     let mut suggestions = Vec::new();
     let mut not_checked = Vec::new();
     for rb in round.catalog.iter() {
         let Some(symptom) = &rb.symptom else { continue };
-        let candidates = match candidates(round, rb, symptom.scope).await {
-            Ok(c) => c,
+        let Scan { matched, undecided } = match scan(round, rb).await {
+            Ok(s) => s,
             Err(reason) => {
                 not_checked.push(NotChecked {
                     runbook: rb.id.clone(),
@@ -69,26 +103,13 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
                 continue;
             }
         };
-        let objects: Vec<Arc<Value>> = candidates.iter().map(|(_, v)| v.clone()).collect();
-        let results = round.symptoms(rb, &objects).await;
-        let mut groups: BTreeMap<
-            String,
-            Vec<(Option<String>, crate::runbook::engine::SymptomResult)>,
-        > = BTreeMap::new();
-        let mut undecided: Vec<(Option<String>, String)> = Vec::new();
-        for ((target, _), result) in candidates.into_iter().zip(results) {
-            match result {
-                Some(r) if r.matched == Some(true) => {
-                    let key = r
-                        .group
-                        .clone()
-                        .unwrap_or_else(|| target.clone().unwrap_or_default());
-                    groups.entry(key).or_default().push((target, r));
-                }
-                Some(r) if r.matched == Some(false) => {}
-                Some(r) => undecided.push((target, r.reason)),
-                None => undecided.push((target, "its facts did not settle".into())),
-            }
+        let mut groups: BTreeMap<String, Vec<(Option<String>, SymptomResult)>> = BTreeMap::new();
+        for (target, r) in matched {
+            let key = r
+                .group
+                .clone()
+                .unwrap_or_else(|| target.clone().unwrap_or_default());
+            groups.entry(key).or_default().push((target, r));
         }
         if let Some((first_target, first_reason)) = undecided.first() {
             not_checked.push(NotChecked {

@@ -472,3 +472,38 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn without_a_target_node_not_joining_walks_every_short_node_group() {
+    let o = ktriage(&[
+        "run",
+        "node-not-joining",
+        "--snapshot",
+        &fixture("examples/cluster-health-issue/snapshot"),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    let records: Value = serde_json::from_str(&o.stdout).unwrap();
+    let targets: Vec<&str> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["target"].as_str().unwrap())
+        .collect();
+    // ng-general has all its nodes Ready: only the short group is walked.
+    assert_eq!(targets, ["ng-batch"]);
+    assert_eq!(records[0]["conclusion"]["code"], "CLUSTER_HEALTH_ISSUE");
+
+    let o = ktriage(&[
+        "run",
+        "node-not-joining",
+        "--snapshot",
+        &fixture("examples/healthy-cluster/snapshot"),
+        "--output",
+        "json",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout.trim(), "[]");
+    assert!(o.stderr.contains("nothing to walk"), "{}", o.stderr);
+}

@@ -785,3 +785,67 @@ fn json_record_has_the_contract_fields() {
     }
     assert_eq!(r["path"][0]["outcome"], "true");
 }
+
+const UNREADABLE_TARGET: &str = r#"
+id: ng
+title: Node group
+target: {kind: EksNodegroup}
+facts:
+  nodes: {list: {kind: Node}}
+  parsed: {value: 'parseYaml("- a: 1")'}
+steps:
+  - id: nodes-exist
+    title: Are there nodes?
+    check: 'size(nodes) > 0 && typeName(parsed) == "list" && typeName(parsed[0]) == "map"'
+    then: group
+    else: none
+  - id: group
+    title: Is the group active?
+    switch:
+      - when: 'target.status == "ACTIVE"'
+        goto: active
+    default: other
+    defaultBecause: 'status ${target.status}'
+conclusions:
+  - {id: active, code: ACTIVE, severity: info, title: Active, summary: Active}
+  - {id: other, code: OTHER, severity: warning, title: Other, summary: Other}
+  - {id: none, code: NONE, severity: info, title: None, summary: None}
+"#;
+
+#[test]
+fn an_unreadable_target_is_unknown_where_read_and_the_rest_still_walks() {
+    let c = catalog(&[UNREADABLE_TARGET]);
+    let describe = FactQuery::Eks(ktriage::facts::EksQuery::DescribeNodegroup {
+        name: "ng-a".into(),
+    });
+    let nodes = json!([{"metadata": {"name": "n1"}}]);
+    let w = World::new()
+        .with(list("Node", "", None), Ok(nodes.clone()))
+        .with(
+            describe.clone(),
+            Err(FactError::unavailable(
+                "no AWS data in this snapshot",
+                "add aws/",
+            )),
+        );
+    let r = walk(&c, "ng", Some("ng-a"), &[], &w);
+    assert_eq!(r.status, Status::Inconclusive);
+    assert_eq!(
+        r.path.len(),
+        2,
+        "the step not reading the target ran: {:?}",
+        r.path
+    );
+    assert_eq!(r.path[0].outcome, Outcome::True);
+    assert_eq!(r.path[1].outcome, Outcome::Unknown);
+    assert_eq!(r.missing[0].fact, "target");
+
+    // Readable: a switch's default gives its own reason.
+    let w = World::new()
+        .with(list("Node", "", None), Ok(nodes))
+        .with(describe, Ok(json!({"nodegroup": {"status": "DEGRADED"}})));
+    let r = walk(&c, "ng", Some("ng-a"), &[], &w);
+    assert_eq!(r.conclusion.as_ref().unwrap().code, "OTHER");
+    assert_eq!(r.path[1].outcome, Outcome::Default);
+    assert_eq!(r.path[1].reason, "status DEGRADED");
+}

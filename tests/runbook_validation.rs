@@ -994,3 +994,33 @@ proptest! {
         let _ = Catalog::from_files(vec![file(FILE, &text)]);
     }
 }
+
+#[test]
+fn when_absent_symptomatic_needs_an_optional_target_and_a_per_object_symptom() {
+    // Optional, but no symptom to say which objects to walk.
+    only_error(
+        &base_with(
+            "  kind: Pod\n",
+            "  kind: Pod\n  optional: true\n  whenAbsent: symptomatic\n",
+        ),
+        4,
+        9,
+        "needs a per-object `symptom`",
+    );
+    // A symptom, but the target is required.
+    let text = base_with(
+        "  kind: Pod\n",
+        "  kind: Pod\n  whenAbsent: symptomatic\nsymptom:\n  when: 'true'\n  severity: warning\n  reason: r\n",
+    );
+    only_error(&text, 4, 9, "needs `optional: true`");
+    // defaultBecause belongs to a switch.
+    only_error(
+        &base_with(
+            "    else: broken\n",
+            "    else: broken\n    defaultBecause: why\n",
+        ),
+        9,
+        9,
+        "defaultBecause",
+    );
+}

@@ -278,6 +278,24 @@ impl Environment {
                     .map_err(|e| ExecutionError::function_error("selects", e))
             },
         );
+        // cel-rust has no `type()`; YAML parsed at run time needs its shape checked.
+        root.add_function("typeName", |v: Value| -> ResolveResult {
+            let name = match v {
+                Value::List(_) => "list",
+                Value::Map(_) => "map",
+                Value::String(_) => "string",
+                Value::Int(_) => "int",
+                Value::UInt(_) => "uint",
+                Value::Float(_) => "double",
+                Value::Bool(_) => "bool",
+                Value::Null => "null",
+                Value::Timestamp(_) => "timestamp",
+                Value::Duration(_) => "duration",
+                Value::Bytes(_) => "bytes",
+                _ => "other",
+            };
+            Ok(Value::String(Arc::new(name.to_string())))
+        });
         Environment {
             root,
             now,

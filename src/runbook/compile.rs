@@ -6,7 +6,8 @@ use super::RunbookError;
 use super::cel::{Environment, Expression};
 use super::format::Template as TemplateDoc;
 use super::format::{
-    At, Cel, ConclusionDoc, EksCall, FactDoc, RunbookDoc, StepDoc, SymptomDoc, TargetDoc,
+    At, Cel, ConclusionDoc, EksCall, FactDoc, RunbookDoc, StepDoc, SymptomDoc, SymptomScope,
+    TargetDoc, WhenAbsent,
 };
 use super::model::*;
 use super::validate;
@@ -277,6 +278,19 @@ impl Compiler<'_> {
                 facts.insert(name, f);
             }
         }
+        if doc.target.when_absent == WhenAbsent::Symptomatic
+            && doc
+                .symptom
+                .as_ref()
+                .is_none_or(|s| s.scope != SymptomScope::Each)
+        {
+            self.err(
+                doc.target.kind.line,
+                doc.target.kind.column,
+                "`whenAbsent: symptomatic` needs a per-object `symptom` (scope `each`)",
+                "add a `symptom:` that says which objects to walk, or drop `whenAbsent`",
+            );
+        }
         let symptom = doc.symptom.and_then(|s| self.symptom(s));
         let mut steps = IndexMap::new();
         if doc.steps.is_empty() {
@@ -331,6 +345,7 @@ impl Compiler<'_> {
             target: target.unwrap_or(Target {
                 kind: TargetKind::Cluster,
                 optional: true,
+                when_absent: WhenAbsent::Null,
             }),
             symptom,
             facts,
@@ -392,8 +407,18 @@ impl Compiler<'_> {
                 }
             }
         };
+        if t.when_absent == WhenAbsent::Symptomatic && (!t.optional || kind == TargetKind::Cluster)
+        {
+            self.err(
+                t.kind.line,
+                t.kind.column,
+                "`whenAbsent: symptomatic` needs `optional: true` and a target kind other than Cluster",
+                "add `optional: true`, or drop `whenAbsent`",
+            );
+        }
         Some(Target {
             optional: t.optional || kind == TargetKind::Cluster,
+            when_absent: t.when_absent,
             kind,
         })
     }
@@ -466,7 +491,7 @@ impl Compiler<'_> {
                     line,
                     column,
                     format!("unknown function `{f}` in `{}`", one_line(source)),
-                    "see docs/runbooks.md for the functions available (CEL standard library, Kubernetes libraries, now, age, parseYaml, yamlError, selects)",
+                    "see docs/runbooks.md for the functions available (CEL standard library, Kubernetes libraries, now, age, parseYaml, yamlError, selects, typeName)",
                 );
                 ok = false;
             }
@@ -701,12 +726,24 @@ impl Compiler<'_> {
                     s.id.column,
                     format!(
                         "step `{id}` has `{what}`, which only a {} step takes",
-                        if what == "default" { "switch" } else { "check" }
+                        if what == "default" || what == "defaultBecause" {
+                            "switch"
+                        } else {
+                            "check"
+                        }
                     ),
                     format!("remove `{what}`"),
                 ));
             }
         };
+        if s.switch.is_none() {
+            stray(
+                s.default_because.is_some(),
+                "defaultBecause",
+                &mut self.errors,
+                self.path,
+            );
+        }
         let kind = if let Some(check) = &s.check {
             stray(s.default.is_some(), "default", &mut self.errors, self.path);
             let (Some(then_), Some(else_)) = (&s.then_, &s.else_) else {
@@ -771,9 +808,11 @@ impl Compiler<'_> {
                     }
                 }
                 edge(default);
+                let default_because = self.opt_template(&s.default_because).ok().flatten();
                 StepKind::Switch {
                     cases: compiled,
                     default: default.value.clone(),
+                    default_because,
                 }
             } else if let Some(ask) = &s.ask {
                 stray(s.default.is_some(), "default", &mut self.errors, self.path);

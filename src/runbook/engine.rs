@@ -242,10 +242,9 @@ impl<'a> Walker<'a> {
         if !rb.target.optional || matches!(scope.target, TargetSource::Ref(Some(_))) {
             match self.resolve(scope, "target") {
                 Res::Pending => return Flow::Pending,
-                Res::Failed(fails) => {
-                    self.note_missing(&fails);
-                    return Flow::Inconclusive;
-                }
+                // A target that could not be read (no AWS data, RBAC) is unknown, not absent:
+                // steps that do not read it still run, the others are unknown.
+                Res::Failed(_) => {}
                 Res::Ok(v) if v.is_null() => {
                     let what = match &scope.target {
                         TargetSource::Ref(Some(r)) => {
@@ -322,12 +321,12 @@ impl<'a> Walker<'a> {
                     }
                     other => Err(self.undecided(other, expr)),
                 },
-                StepKind::Switch { cases, default } => {
-                    let mut decided = Ok((
-                        Outcome::Default,
-                        "no case matched".to_string(),
-                        default.clone(),
-                    ));
+                StepKind::Switch {
+                    cases,
+                    default,
+                    default_because,
+                } => {
+                    let mut decided = Ok((Outcome::Default, String::new(), default.clone()));
                     for (i, case) in cases.iter().enumerate() {
                         match self.eval(scope, &case.when) {
                             Eval::Pending => return Flow::Pending,
@@ -351,6 +350,17 @@ impl<'a> Walker<'a> {
                                 break;
                             }
                         }
+                    }
+                    // The default's reason is rendered only when it is taken: it may read facts
+                    // the cases ruled out.
+                    if let Ok((Outcome::Default, reason, _)) = &mut decided {
+                        *reason = match default_because {
+                            Some(t) => match self.render(scope, t) {
+                                Some(r) => r,
+                                None => return Flow::Pending,
+                            },
+                            None => "no case matched".to_string(),
+                        };
                     }
                     decided
                 }

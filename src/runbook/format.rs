@@ -97,9 +97,21 @@ pub struct TargetDoc {
     /// Needed for kinds ktriage does not know by name (CRDs): `group/version`.
     #[serde(default)]
     pub api_version: Option<At<String>>,
-    /// The runbook can run without a target (`target` is then `null`).
+    /// The runbook can run without a target.
     #[serde(default)]
     pub optional: bool,
+    /// What a run without a target walks: once with `target` null (`null`, the default), or
+    /// every object whose symptom shows (`symptomatic`, needs a per-object symptom).
+    #[serde(default)]
+    pub when_absent: WhenAbsent,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WhenAbsent {
+    #[default]
+    Null,
+    Symptomatic,
 }
 
 #[derive(
@@ -311,6 +323,9 @@ pub struct StepDoc {
     /// Where a switch leads when no case matches.
     #[serde(default)]
     pub default: Option<At<String>>,
+    /// Why, shown in the path when a switch takes its `default` (template).
+    #[serde(default)]
+    pub default_because: Option<Template>,
     /// A question only a human can answer.
     #[serde(default)]
     pub ask: Option<AskDoc>,

@@ -65,6 +65,7 @@ pub enum TargetKind {
 pub struct Target {
     pub kind: TargetKind,
     pub optional: bool,
+    pub when_absent: crate::runbook::format::WhenAbsent,
 }
 
 impl Target {
@@ -255,6 +256,7 @@ pub enum StepKind {
     Switch {
         cases: Vec<Case>,
         default: String,
+        default_because: Option<Template>,
     },
     Ask {
         question: Template,
@@ -273,7 +275,7 @@ impl Step {
     pub fn exits(&self) -> Vec<&str> {
         let mut out: Vec<&str> = match &self.kind {
             StepKind::Check { then_, else_, .. } => vec![then_, else_],
-            StepKind::Switch { cases, default } => cases
+            StepKind::Switch { cases, default, .. } => cases
                 .iter()
                 .map(|c| c.goto.as_str())
                 .chain([default.as_str()])
