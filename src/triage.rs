@@ -114,11 +114,13 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
         if let Some((first_target, first_reason)) = undecided.first() {
             not_checked.push(NotChecked {
                 runbook: rb.id.clone(),
-                reason: format!(
-                    "the symptom could not be decided for {} target(s), e.g. {}: {first_reason}",
-                    undecided.len(),
-                    first_target.as_deref().unwrap_or("the cluster"),
-                ),
+                reason: match first_target {
+                    None => format!("the symptom could not be decided: {first_reason}"),
+                    Some(t) => format!(
+                        "the symptom could not be decided for {} target(s), e.g. {t}: {first_reason}",
+                        undecided.len(),
+                    ),
+                },
             });
         }
         for (_, mut members) in groups {
@@ -133,7 +135,11 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
                 runbook: rb.id.clone(),
                 title: rb.title.clone(),
                 target,
-                severity: symptom.severity,
+                severity: members
+                    .iter()
+                    .map(|(_, r)| r.severity.unwrap_or(symptom.severity))
+                    .max()
+                    .unwrap_or(symptom.severity),
                 reason,
                 since: first.since,
                 count,

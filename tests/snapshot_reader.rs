@@ -695,6 +695,8 @@ fn events_of_both_apis_match_kind_name_namespace_and_uid() {
         core("other", "Pod", "shop", "db", "u2", "2026-01-01T00:00:00Z"),
         core("elsewhere", "Pod", "prod", "web", "u3", "2026-01-01T00:00:00Z"),
         core("node", "Node", "", "n1", "", "2026-01-01T00:00:00Z"),
+        core("kubelet", "Node", "", "n1", "n1", "2026-01-01T00:00:00Z"),
+        core("old-node", "Node", "", "n1", "gone-uid", "2026-01-01T00:00:00Z"),
         "apiVersion: events.k8s.io/v1\nkind: Event\nmetadata: {name: modern, namespace: shop}\nregarding: {kind: Pod, name: web, namespace: shop, uid: u1}\nreason: R-modern\neventTime: '2026-01-03T00:00:00.000000Z'\n".to_string(),
     ]
     .concat();
@@ -716,10 +718,11 @@ fn events_of_both_apis_match_kind_name_namespace_and_uid() {
         reasons(events(&s, "Pod", Some("shop"), "web", Some("u1"))),
         ["R-new-pod", "R-modern"]
     );
-    // The node event's uid is empty: it names no instance, so it matches any.
+    // The node event's uid is empty: it names no instance, so it matches any. The
+    // kubelet uses the node's name as its uid; another uid is an earlier node.
     assert_eq!(
         reasons(events(&s, "Node", None, "n1", Some("node-uid"))),
-        ["R-node"]
+        ["R-kubelet", "R-node"]
     );
     assert_eq!(
         reasons(events(&s, "Pod", Some("shop"), "nobody", None)),

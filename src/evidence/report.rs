@@ -326,10 +326,19 @@ fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
     out
 }
 
+/// "Nothing" is only as wide as what could be checked.
+fn nothing_shows(report: &TriageReport) -> &'static str {
+    if report.not_checked.is_empty() {
+        "No runbook's symptom shows in this cluster."
+    } else {
+        "No symptom shows in what could be checked (see below)."
+    }
+}
+
 fn triage_text(report: &TriageReport, ctx: &Context) -> String {
     let mut out = String::new();
     if report.suggestions.is_empty() {
-        let _ = writeln!(out, "✓ No runbook's symptom shows in this cluster.");
+        let _ = writeln!(out, "✓ {}", nothing_shows(report));
     }
     for (i, s) in report.suggestions.iter().enumerate() {
         let target = s.target.clone().unwrap_or_else(|| "cluster".into());
@@ -360,7 +369,8 @@ fn triage_text(report: &TriageReport, ctx: &Context) -> String {
 fn triage_markdown(report: &TriageReport, ctx: &Context) -> String {
     let mut out = String::from("### ktriage triage\n\n");
     if report.suggestions.is_empty() {
-        out.push_str("No runbook's symptom shows in this cluster.\n");
+        out.push_str(nothing_shows(report));
+        out.push('\n');
     } else {
         out.push_str(
             "| # | severity | runbook | target | why | next |\n|---|---|---|---|---|---|\n",

@@ -21,7 +21,14 @@ pub fn normalize_events(raw: &[Value]) -> Vec<Value> {
                     last.map_or(Value::Null, Value::String),
                 );
                 if obj.get("count").is_none_or(Value::is_null) {
-                    obj.insert("count".into(), json!(1));
+                    // A core event in series form keeps its count in the series.
+                    let count = obj
+                        .get("series")
+                        .and_then(|s| s.get("count"))
+                        .filter(|c| c.is_u64())
+                        .cloned()
+                        .unwrap_or(json!(1));
+                    obj.insert("count".into(), count);
                 }
             }
             ev
@@ -66,6 +73,13 @@ fn from_events_api(ev: &Value) -> Value {
             .unwrap_or_else(|| get("eventTime")),
     );
     obj.insert("reportingComponent".into(), get("reportingController"));
+    // Only the events API says what was done and to whom (a preemption names its
+    // preemptor here): kept so runbooks can read it whichever API the event came from.
+    for key in ["action", "related", "reportingInstance"] {
+        if let Some(v) = ev.get(key).filter(|v| !v.is_null()) {
+            obj.insert(key.into(), v.clone());
+        }
+    }
     obj.insert(
         "source".into(),
         ev.get("deprecatedSource")
@@ -192,15 +206,23 @@ mod tests {
         let new_api = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "a.2", "namespace": "shop"},
             "reason": "ProvisioningFailed", "note": "new", "type": "Warning", "eventTime": "2026-11-20T03:00:00.123456Z",
             "series": {"count": 4, "lastObservedTime": "2026-11-20T03:05:00.000001Z"},
-            "regarding": {"kind": "PersistentVolumeClaim", "name": "a"}, "reportingController": "ebs.csi.aws.com"});
+            "regarding": {"kind": "PersistentVolumeClaim", "name": "a"}, "reportingController": "ebs.csi.aws.com",
+            "action": "Provisioning", "related": {"kind": "Pod", "name": "web-0", "uid": "p1"}});
         let same_as_core = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "a.1", "namespace": "shop"}, "note": "old"});
-        let out = normalize_events(&[core, new_api, same_as_core]);
-        assert_eq!(out.len(), 2, "the event seen through both APIs counts once");
+        let core_series = json!({"apiVersion": "v1", "kind": "Event", "metadata": {"name": "s.1", "namespace": "shop"},
+            "reason": "FailedScheduling", "count": null, "series": {"count": 9, "lastObservedTime": "2026-11-20T01:00:00.000000Z"},
+            "eventTime": "2026-11-20T00:30:00.000000Z", "involvedObject": {"kind": "Pod", "name": "b"}});
+        let out = normalize_events(&[core, new_api, same_as_core, core_series]);
+        assert_eq!(out[2]["count"], 9, "a series keeps its count: {:#}", out[2]);
+        assert_eq!(out.len(), 3, "the event seen through both APIs counts once");
         assert_eq!(out[0]["message"], "new");
         assert_eq!(out[0]["count"], 4);
         assert_eq!(out[0]["lastTimestamp"], "2026-11-20T03:05:00Z");
         assert_eq!(out[0]["involvedObject"]["name"], "a");
+        assert_eq!(out[0]["related"]["uid"], "p1", "who it was done to is kept");
+        assert_eq!(out[0]["action"], "Provisioning");
         assert_eq!(out[1]["message"], "old");
+        assert!(out[1].get("related").is_none());
     }
 
     #[test]

@@ -672,9 +672,11 @@ impl Compiler<'_> {
         let reason = self.template(&s.reason);
         let since = s.since.as_ref().map(|e| self.expr(e, Scope::Walk));
         let group_by = s.group_by.as_ref().map(|e| self.expr(e, Scope::Walk));
+        let severity_by = s.severity_by.as_ref().map(|e| self.expr(e, Scope::Walk));
         Some(Symptom {
             when: when?,
             severity: s.severity,
+            severity_by: severity_by.map(|e| e.ok_or(())).transpose().ok()?,
             reason: reason?,
             since: since.map(|e| e.ok_or(())).transpose().ok()?,
             group_by: group_by.map(|e| e.ok_or(())).transpose().ok()?,

@@ -72,6 +72,8 @@ pub struct SymptomResult {
     pub reason: String,
     pub since: Option<chrono::DateTime<chrono::Utc>>,
     pub group: Option<String>,
+    /// From `severityBy`, when it gave one of the three names.
+    pub severity: Option<Severity>,
 }
 
 /// Evaluates a runbook's symptom for one target object (or `null` for cluster scope).
@@ -95,6 +97,7 @@ pub fn symptom(
             reason: String::new(),
             since: None,
             group: None,
+            severity: None,
         });
     };
     let no_answers = BTreeMap::new();
@@ -124,8 +127,19 @@ fn evaluate_symptom(
         reason,
         since: None,
         group: None,
+        severity: None,
     };
     if matched == Some(true) {
+        if let Some(by) = &symptom.severity_by
+            && let Eval::Value(Value::String(s)) = walker.eval(scope, by)
+        {
+            result.severity = match s.as_str() {
+                "critical" => Some(Severity::Critical),
+                "warning" => Some(Severity::Warning),
+                "info" => Some(Severity::Info),
+                _ => None,
+            };
+        }
         result.reason = walker.render(scope, &symptom.reason).unwrap_or_default();
         if let Some(since) = &symptom.since
             && let Eval::Value(v) = walker.eval(scope, since)
@@ -1201,9 +1215,12 @@ fn unknown_reason(fails: &[Fail]) -> String {
     if fails.is_empty() {
         return "no reason recorded".into();
     }
+    // One expression can reach for the same unknown fact twice; say it once.
+    let mut seen = BTreeSet::new();
     fails
         .iter()
         .map(|f| format!("{}: {}", f.fact, f.error))
+        .filter(|line| seen.insert(line.clone()))
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -153,6 +153,10 @@ pub struct SymptomDoc {
     pub when: Cel,
     /// How urgent a suggestion is.
     pub severity: Severity,
+    /// CEL string, per target: `critical`, `warning` or `info`, when urgency depends on what
+    /// shows (a drain versus a kubelet eviction); `severity` applies where it gives none.
+    #[serde(default)]
+    pub severity_by: Option<Cel>,
     /// One line shown beside the suggestion (template).
     pub reason: Template,
     /// CEL timestamp: when the symptom was last seen, for ranking by recency.

@@ -96,6 +96,7 @@ impl Target {
 pub struct Symptom {
     pub when: Expression,
     pub severity: Severity,
+    pub severity_by: Option<Expression>,
     pub reason: Template,
     pub since: Option<Expression>,
     pub group_by: Option<Expression>,

@@ -399,7 +399,11 @@ impl Store {
                     known_uid(about.uid.as_deref()),
                     known_uid(reference.uid.as_deref()),
                 ) {
-                    (Some(want), Some(got)) => got == want,
+                    // The kubelet records node events with the node's name as the uid
+                    // (`kubectl describe node` looks both up for the same reason).
+                    (Some(want), Some(got)) => {
+                        got == want || (about.kind == "Node" && got == about.name)
+                    }
                     _ => true,
                 };
                 (same_namespace && same_uid).then_some(event)
