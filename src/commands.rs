@@ -323,6 +323,7 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
                     namespace: None,
                     label_selector: None,
                     field_selector: None,
+                    fields: None,
                 },
             )
         }

@@ -185,12 +185,22 @@ async fn candidates(
                 namespace: None,
                 label_selector: None,
                 field_selector: None,
+                // Only what the symptom reads, plus how a suggestion names the object.
+                fields: rb.symptom_target_fields().map(|mut f| {
+                    f.0.push(vec!["metadata".into(), "name".into()]);
+                    f.0.push(vec!["metadata".into(), "namespace".into()]);
+                    f
+                }),
             };
-            let items = fetch(round, q).await?;
+            // Asked of the source directly: no walk asks for this projection, so caching it
+            // would only keep a second copy of every object alive for the round.
+            let items = match round.cache.fetch_once(round.source, &q).await {
+                Ok(Value::Array(items)) => items,
+                Ok(_) => Vec::new(),
+                Err(e) => return Err(format!("{e} ({})", e.hint())),
+            };
             Ok(items
-                .as_array()
                 .into_iter()
-                .flatten()
                 .map(|o| {
                     let name = o
                         .pointer("/metadata/name")
@@ -203,7 +213,7 @@ async fn candidates(
                         (true, Some(ns)) => format!("{ns}/{name}"),
                         _ => name.to_string(),
                     };
-                    (Some(reference), Arc::new(o.clone()))
+                    (Some(reference), Arc::new(o))
                 })
                 .collect())
         }

@@ -130,6 +130,7 @@ fn list(kind: &str, group: &str, ns: Option<&str>) -> FactQuery {
         namespace: ns.map(str::to_string),
         label_selector: None,
         field_selector: None,
+        fields: None,
     }
 }
 

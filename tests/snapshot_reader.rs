@@ -80,6 +80,7 @@ fn list(
             namespace: ns.map(str::to_string),
             label_selector: labels.map(str::to_string),
             field_selector: fields.map(str::to_string),
+            fields: None,
         },
     )
 }
@@ -1197,6 +1198,10 @@ fn ask_everything(s: &Snapshot) {
                 namespace: None,
                 label_selector: Some("app".into()),
                 field_selector: Some("status.phase!=Running".into()),
+                fields: Some(ktriage::facts::FieldSet(vec![vec![
+                    "spec".into(),
+                    "[]".into(),
+                ]])),
             },
         );
     }

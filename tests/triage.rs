@@ -190,3 +190,23 @@ fn where_nothing_is_broken_nothing_critical_is_suggested() {
         );
     }
 }
+
+#[test]
+fn the_pod_scan_reads_only_what_the_symptom_reads() {
+    let catalog = ktriage::runbook::Catalog::builtin();
+    let fields = catalog
+        .get("pod-evictions")
+        .unwrap()
+        .symptom_target_fields()
+        .expect("the eviction symptom reads parts of the pod, not all of it");
+    let paths: Vec<String> = fields.0.iter().map(|p| p.join(".")).collect();
+    assert!(paths.contains(&"status.reason".to_string()), "{paths:?}");
+    assert!(
+        !paths.iter().any(|p| p.starts_with("spec.volumes")),
+        "{paths:?}"
+    );
+    assert!(
+        !paths.iter().any(|p| p == "spec" || p.is_empty()),
+        "{paths:?}"
+    );
+}

@@ -55,6 +55,22 @@ impl FactCache {
         }
     }
 
+    /// Sends one query whose answer only the caller needs (triage's pruned scan of every
+    /// object of a kind): logged like the others, handed over instead of kept, so the
+    /// round does not hold a second copy of every object.
+    pub async fn fetch_once(
+        &self,
+        source: &dyn Source,
+        query: &FactQuery,
+    ) -> Result<serde_json::Value, super::FactError> {
+        self.sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(query.clone());
+        tracing::debug!(query = %query, "fetch (not kept)");
+        source.fetch(query).await
+    }
+
     /// Every query sent to the source this round, in order.
     pub fn sent(&self) -> Vec<FactQuery> {
         self.sent

@@ -5,4 +5,4 @@ pub mod query;
 pub mod shape;
 
 pub use cache::{FactCache, FactLookup, FactResult};
-pub use query::{EksQuery, FactError, FactQuery, GroupKind, LogEventsQuery, ObjectRef};
+pub use query::{EksQuery, FactError, FactQuery, FieldSet, GroupKind, LogEventsQuery, ObjectRef};

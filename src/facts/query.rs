@@ -5,6 +5,7 @@
 //! the first.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::fmt;
 
 /// A Kubernetes resource type as queries name it: API group (empty for core) and kind.
@@ -125,6 +126,68 @@ pub struct LogEventsQuery {
     pub limit: Option<u32>,
 }
 
+/// The parts of an object a reader needs, as paths of keys (`[]` for every element of
+/// a list or value of a map), each kept whole from its end down. Triage scans every
+/// object of a kind but reads a few fields of each: thirty thousand pods kept whole are
+/// gigabytes, their phase and conditions a few megabytes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FieldSet(pub Vec<Vec<String>>);
+
+impl FieldSet {
+    /// `value` with only the parts the paths name.
+    pub fn prune(&self, value: Value) -> Value {
+        let mut tree = PathTree::default();
+        for path in &self.0 {
+            tree.insert(path);
+        }
+        tree.prune(value)
+    }
+}
+
+#[derive(Default)]
+struct PathTree {
+    whole: bool,
+    children: std::collections::BTreeMap<String, PathTree>,
+}
+
+impl PathTree {
+    fn insert(&mut self, path: &[String]) {
+        match path.split_first() {
+            None => {
+                self.whole = true;
+                self.children.clear();
+            }
+            Some(_) if self.whole => {}
+            Some((first, rest)) => self.children.entry(first.clone()).or_default().insert(rest),
+        }
+    }
+
+    fn prune(&self, value: Value) -> Value {
+        if self.whole {
+            return value;
+        }
+        let each = self.children.get("[]");
+        match value {
+            Value::Object(map) => Value::Object(
+                map.into_iter()
+                    .filter_map(|(k, v)| match (self.children.get(&k), each) {
+                        // Read both by name and as one of all: keep it whole.
+                        (Some(_), Some(_)) => Some((k, v)),
+                        (Some(own), None) => Some((k, own.prune(v))),
+                        (None, Some(each)) => Some((k, each.prune(v))),
+                        (None, None) => None,
+                    })
+                    .collect(),
+            ),
+            Value::Array(items) => match each {
+                Some(each) => Value::Array(items.into_iter().map(|i| each.prune(i)).collect()),
+                None => Value::Array(Vec::new()),
+            },
+            scalar => scalar,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "query", rename_all = "kebab-case")]
 pub enum FactQuery {
@@ -141,6 +204,9 @@ pub enum FactQuery {
         namespace: Option<String>,
         label_selector: Option<String>,
         field_selector: Option<String>,
+        /// Only these parts of each object (see [`FieldSet`]); all of it when `None`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fields: Option<FieldSet>,
     },
     /// Events about one object, from both event APIs, as raw objects.
     Events {
@@ -196,6 +262,7 @@ impl fmt::Display for FactQuery {
                 namespace,
                 label_selector,
                 field_selector,
+                ..
             } => {
                 write!(f, "kubectl get {}", kubectl_resource(resource))?;
                 match namespace {
@@ -310,5 +377,35 @@ impl FactError {
             | FactError::Unavailable { hint, .. }
             | FactError::Transient { hint, .. } => hint,
         }
+    }
+}
+
+#[cfg(test)]
+mod field_set_tests {
+    use super::FieldSet;
+    use serde_json::json;
+
+    #[test]
+    fn prune_keeps_only_the_named_paths() {
+        let pod = json!({
+            "metadata": {"name": "p", "namespace": "n", "labels": {"a": "1"}, "annotations": {"big": "x"}},
+            "spec": {"nodeName": "n1", "volumes": [{"name": "v"}]},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "message": "m"}], "phase": "Running"}
+        });
+        let path = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let fields = FieldSet(vec![
+            path(&["metadata", "name"]),
+            path(&["metadata", "labels"]),
+            path(&["spec", "nodeName"]),
+            path(&["status", "conditions", "[]", "type"]),
+        ]);
+        assert_eq!(
+            fields.prune(pod),
+            json!({
+                "metadata": {"name": "p", "labels": {"a": "1"}},
+                "spec": {"nodeName": "n1"},
+                "status": {"conditions": [{"type": "Ready"}]}
+            })
+        );
     }
 }

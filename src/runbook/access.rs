@@ -50,7 +50,28 @@ impl AccessTree {
         self.at(path);
     }
 
-    fn merged(&self, other: &AccessTree) -> AccessTree {
+    /// Every path read, each to where it is read whole (or only tested for presence,
+    /// which keeps that part whole too: conservative, and small in practice).
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let mut prefix = Vec::new();
+        self.collect_paths(&mut prefix, &mut out);
+        out
+    }
+
+    fn collect_paths(&self, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        if self.whole || self.children.is_empty() {
+            out.push(prefix.clone());
+            return;
+        }
+        for (k, child) in &self.children {
+            prefix.push(k.clone());
+            child.collect_paths(prefix, out);
+            prefix.pop();
+        }
+    }
+
+    pub(crate) fn merged(&self, other: &AccessTree) -> AccessTree {
         if self.whole || other.whole {
             return AccessTree {
                 whole: true,

@@ -985,6 +985,7 @@ impl<'a> Walker<'a> {
                 namespace: opt_text(self, scope, namespace)?.filter(|s| !s.is_empty()),
                 label_selector: opt_text(self, scope, label_selector)?.filter(|s| !s.is_empty()),
                 field_selector: opt_text(self, scope, field_selector)?.filter(|s| !s.is_empty()),
+                fields: None,
             }),
             FactSource::Events(of) => {
                 let objects = self.objects_of(scope, name, of)?;

@@ -1,5 +1,6 @@
 //! Runbooks as the engine uses them: compiled, validated, references resolved.
 
+use super::access::AccessTree;
 use super::cel::Expression;
 use super::format::{EksCall, Severity, SymptomScope};
 use crate::facts::GroupKind;
@@ -23,6 +24,38 @@ pub struct Runbook {
 }
 
 impl Runbook {
+    /// What the symptom reads of `target`, directly or through the facts it uses, as
+    /// paths; `None` when it reads the target whole (or there is no symptom).
+    pub fn symptom_target_fields(&self) -> Option<crate::facts::FieldSet> {
+        let symptom = self.symptom.as_ref()?;
+        let mut stack: Vec<&Expression> = vec![&symptom.when];
+        stack.extend(symptom.reason.expressions());
+        stack.extend(symptom.since.iter());
+        stack.extend(symptom.group_by.iter());
+        stack.extend(symptom.severity_by.iter());
+        let mut seen = BTreeSet::new();
+        let mut tree = AccessTree::default();
+        while let Some(e) = stack.pop() {
+            if e.free_variables.contains("target") {
+                match e.access.get("target") {
+                    Some(t) => tree = tree.merged(t),
+                    None => return None,
+                }
+            }
+            for name in &e.free_variables {
+                if let Some(fact) = self.facts.get(name)
+                    && seen.insert(name.as_str())
+                {
+                    stack.extend(fact.expressions());
+                }
+            }
+        }
+        if tree.whole {
+            return None;
+        }
+        Some(crate::facts::FieldSet(tree.paths()))
+    }
+
     pub fn start(&self) -> &str {
         self.steps
             .keys()
@@ -108,6 +141,50 @@ pub struct Fact {
     pub description: Option<String>,
     pub source: FactSource,
     pub filter: Option<Expression>,
+}
+
+impl Fact {
+    /// Every expression the fact evaluates: its query's templates, its value, its filter.
+    pub fn expressions(&self) -> Vec<&Expression> {
+        fn templates<'a>(ts: &[Option<&'a Template>]) -> Vec<&'a Expression> {
+            ts.iter().flatten().flat_map(|t| t.expressions()).collect()
+        }
+        let mut out = match &self.source {
+            FactSource::Get {
+                namespace, name, ..
+            } => templates(&[namespace.as_ref(), Some(name)]),
+            FactSource::List {
+                namespace,
+                label_selector,
+                field_selector,
+                ..
+            } => templates(&[
+                namespace.as_ref(),
+                label_selector.as_ref(),
+                field_selector.as_ref(),
+            ]),
+            FactSource::Events(e) => vec![e],
+            FactSource::Logs { of, container, .. } => {
+                let mut v = vec![of];
+                v.extend(templates(&[container.as_ref()]));
+                v
+            }
+            FactSource::Eks {
+                name,
+                principal_arn,
+                ..
+            } => templates(&[name.as_ref(), principal_arn.as_ref()]),
+            FactSource::Cloudwatch {
+                log_group,
+                stream_prefix,
+                contains,
+                ..
+            } => templates(&[Some(log_group), stream_prefix.as_ref(), contains.as_ref()]),
+            FactSource::Value(e) => vec![e],
+        };
+        out.extend(self.filter.iter());
+        out
+    }
 }
 
 #[derive(Debug)]

@@ -26,7 +26,7 @@ mod transcode;
 
 pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
 
-use crate::facts::{FactError, FactQuery, GroupKind};
+use crate::facts::{FactError, FactQuery, FieldSet, GroupKind};
 use crate::source::{Answer, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use chrono::Utc;
 use files::Input;
@@ -215,6 +215,7 @@ impl Snapshot {
                 namespace,
                 label_selector,
                 field_selector,
+                fields,
             } => {
                 let objects = self.store.list(
                     resource,
@@ -222,9 +223,9 @@ impl Snapshot {
                     label_selector.as_deref(),
                     field_selector.as_deref(),
                 )?;
-                to_array(&objects)
+                to_array(&objects, fields.as_ref())
             }
-            FactQuery::Events { object } => to_array(&self.store.events(object)?),
+            FactQuery::Events { object } => to_array(&self.store.events(object)?, None),
             FactQuery::Logs {
                 namespace,
                 pod,
@@ -275,21 +276,27 @@ impl Snapshot {
 
 /// Objects as a JSON array. Building JSON trees is the dearest part of answering a
 /// cluster-wide list, so large answers are built on every core.
-fn to_array(objects: &[&store::Stored]) -> Result<Answer, FactError> {
+/// The objects as one JSON array, each pruned to `fields` as soon as it is parsed so that
+/// a projected list never holds the whole objects at once.
+fn to_array(objects: &[&store::Stored], fields: Option<&FieldSet>) -> Result<Answer, FactError> {
+    let value = |o: &&store::Stored| -> Result<Value, FactError> {
+        let v = o.to_value()?;
+        Ok(match fields {
+            Some(f) => f.prune(v),
+            None => v,
+        })
+    };
     const PER_THREAD: usize = 2048;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     if objects.len() < 2 * PER_THREAD || threads < 2 {
-        let values = objects
-            .iter()
-            .map(|o| o.to_value())
-            .collect::<Result<_, _>>()?;
+        let values = objects.iter().map(value).collect::<Result<_, _>>()?;
         return Ok(Value::Array(values));
     }
     let chunk = objects.len().div_ceil(threads);
     let parts: Vec<Result<Vec<Value>, FactError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = objects
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|o| o.to_value()).collect()))
+            .map(|part| scope.spawn(move || part.iter().map(value).collect()))
             .collect();
         handles
             .into_iter()
