@@ -4,7 +4,7 @@
 use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, SourceArgs, TriageArgs};
 use crate::drive::{Round, Session};
 use crate::evidence::report::{self, Format};
-use crate::facts::{FactLookup, FactQuery};
+use crate::facts::FactLookup;
 use crate::runbook::catalog::{self, RunbookFile};
 use crate::runbook::format::WhenAbsent;
 use crate::runbook::model::{Runbook, StepKind, TargetKind};
@@ -302,38 +302,11 @@ fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), Stri
 
 /// A target that does not exist is a usage error that lists the closest names.
 async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Result<(), String> {
-    let (get, list) = match &runbook.target.kind {
-        TargetKind::Kubernetes {
-            resource,
-            namespaced,
-        } => {
-            let (namespace, name) = match (namespaced, target.split_once('/')) {
-                (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
-                (true, None) => (Some("default".into()), target.to_string()),
-                (false, _) => (None, target.to_string()),
-            };
-            (
-                FactQuery::Get {
-                    resource: resource.clone(),
-                    namespace,
-                    name,
-                },
-                FactQuery::List {
-                    resource: resource.clone(),
-                    namespace: None,
-                    label_selector: None,
-                    field_selector: None,
-                    fields: None,
-                },
-            )
-        }
-        TargetKind::EksNodegroup => (
-            FactQuery::Eks(crate::facts::EksQuery::DescribeNodegroup {
-                name: target.to_string(),
-            }),
-            FactQuery::Eks(crate::facts::EksQuery::ListNodegroups),
-        ),
-        TargetKind::Cluster => return Ok(()),
+    let (Some(get), Some(list)) = (
+        runbook.target.get_query(target),
+        runbook.target.list_query(None),
+    ) else {
+        return Ok(());
     };
     round.cache.fetch_all(round.source, vec![get.clone()]).await;
     match round.cache.lookup(&get) {
@@ -347,29 +320,7 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
         .fetch_all(round.source, vec![list.clone()])
         .await;
     let names: Vec<String> = match round.cache.lookup(&list) {
-        Some(Ok(v)) => match &runbook.target.kind {
-            TargetKind::EksNodegroup => v
-                .get("nodegroups")
-                .and_then(|n| n.as_array())
-                .into_iter()
-                .flatten()
-                .filter_map(|n| n.as_str().map(str::to_string))
-                .collect(),
-            _ => v
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|o| {
-                    let name = o.pointer("/metadata/name")?.as_str()?;
-                    Some(
-                        match o.pointer("/metadata/namespace").and_then(|n| n.as_str()) {
-                            Some(ns) => format!("{ns}/{name}"),
-                            None => name.to_string(),
-                        },
-                    )
-                })
-                .collect(),
-        },
+        Some(Ok(v)) => runbook.target.references(&v),
         _ => Vec::new(),
     };
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();

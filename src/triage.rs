@@ -3,9 +3,9 @@
 //! runbook's `groupBy` key are one suggestion with a count.
 
 use crate::drive::Round;
-use crate::facts::{EksQuery, FactLookup, FactQuery};
+use crate::facts::{FactLookup, FactQuery};
 use crate::runbook::Runbook;
-use crate::runbook::engine::SymptomResult;
+use crate::runbook::engine::{SymptomResult, eks_inner};
 use crate::runbook::format::{Severity, SymptomScope};
 use crate::runbook::model::TargetKind;
 use chrono::{DateTime, Utc};
@@ -176,24 +176,18 @@ async fn candidates(
     }
     match &rb.target.kind {
         TargetKind::Cluster => Ok(vec![(None, Arc::new(Value::Null))]),
-        TargetKind::Kubernetes {
-            resource,
-            namespaced,
-        } => {
-            let q = FactQuery::List {
-                resource: resource.clone(),
-                namespace: None,
-                label_selector: None,
-                field_selector: None,
-                // Only what the symptom reads, plus how a suggestion names the object.
-                fields: rb.symptom_target_fields().map(|mut f| {
-                    f.0.push(vec!["metadata".into(), "name".into()]);
-                    f.0.push(vec!["metadata".into(), "namespace".into()]);
-                    f
-                }),
+        TargetKind::Kubernetes { .. } => {
+            // Only what the symptom reads, plus how a suggestion names the object.
+            let fields = rb.symptom_target_fields().map(|mut f| {
+                f.0.push(vec!["metadata".into(), "name".into()]);
+                f.0.push(vec!["metadata".into(), "namespace".into()]);
+                f
+            });
+            let Some(q) = rb.target.list_query(fields) else {
+                return Ok(Vec::new());
             };
-            // Asked of the source directly: no walk asks for this projection, so caching it
-            // would only keep a second copy of every object alive for the round.
+            // Not kept in the round's cache: no walk asks for this projection, and keeping
+            // it would hold a second copy of every object for the round.
             let items = match round.cache.fetch_once(round.source, &q).await {
                 Ok(Value::Array(items)) => items,
                 Ok(_) => Vec::new(),
@@ -201,43 +195,23 @@ async fn candidates(
             };
             Ok(items
                 .into_iter()
-                .map(|o| {
-                    let name = o
-                        .pointer("/metadata/name")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default();
-                    let reference = match (
-                        namespaced,
-                        o.pointer("/metadata/namespace").and_then(Value::as_str),
-                    ) {
-                        (true, Some(ns)) => format!("{ns}/{name}"),
-                        _ => name.to_string(),
-                    };
-                    (Some(reference), Arc::new(o))
-                })
+                .map(|o| (Some(rb.target.reference_of(&o)), Arc::new(o)))
                 .collect())
         }
         TargetKind::EksNodegroup => {
-            let list = fetch(round, FactQuery::Eks(EksQuery::ListNodegroups)).await?;
-            let names: Vec<String> = list
-                .get("nodegroups")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(|n| n.as_str().map(str::to_string))
-                .collect();
+            let Some(list_query) = rb.target.list_query(None) else {
+                return Ok(Vec::new());
+            };
+            let names = rb.target.references(&*fetch(round, list_query).await?);
             let queries: Vec<FactQuery> = names
                 .iter()
-                .map(|n| FactQuery::Eks(EksQuery::DescribeNodegroup { name: n.clone() }))
+                .filter_map(|n| rb.target.get_query(n))
                 .collect();
             round.cache.fetch_all(round.source, queries.clone()).await;
             let mut out = Vec::new();
             for (name, q) in names.into_iter().zip(queries) {
-                if let Some(Ok(v)) = round.cache.lookup(&q) {
-                    out.push((
-                        Some(name),
-                        Arc::new(v.get("nodegroup").cloned().unwrap_or(Value::Null)),
-                    ));
+                if let (Some(Ok(v)), FactQuery::Eks(eks)) = (round.cache.lookup(&q), &q) {
+                    out.push((Some(name), Arc::new(eks_inner(eks, &v))));
                 }
             }
             Ok(out)

@@ -718,26 +718,8 @@ impl<'a> Walker<'a> {
             TargetSource::Ref(None) => return Res::Ok(Arc::new(Json::Null)),
             TargetSource::Ref(Some(r)) => r.clone(),
         };
-        let query = match &rb.target.kind {
-            TargetKind::Cluster => return Res::Ok(Arc::new(Json::Null)),
-            TargetKind::EksNodegroup => FactQuery::Eks(EksQuery::DescribeNodegroup {
-                name: reference.clone(),
-            }),
-            TargetKind::Kubernetes {
-                resource,
-                namespaced,
-            } => {
-                let (namespace, name) = match (namespaced, reference.split_once('/')) {
-                    (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
-                    (true, None) => (Some("default".to_string()), reference.clone()),
-                    (false, _) => (None, reference.clone()),
-                };
-                FactQuery::Get {
-                    resource: resource.clone(),
-                    namespace,
-                    name,
-                }
-            }
+        let Some(query) = rb.target.get_query(&reference) else {
+            return Res::Ok(Arc::new(Json::Null));
         };
         match self.lookup(&query) {
             None => Res::Pending,
@@ -1163,7 +1145,7 @@ enum Shape {
 }
 
 /// The part of an EKS CLI response a runbook reads: the described object, or the list.
-fn eks_inner(q: &EksQuery, response: &Json) -> Json {
+pub(crate) fn eks_inner(q: &EksQuery, response: &Json) -> Json {
     let key = match q {
         EksQuery::DescribeCluster => "cluster",
         EksQuery::ListNodegroups => "nodegroups",

@@ -3,7 +3,7 @@
 use super::access::AccessTree;
 use super::cel::Expression;
 use super::format::{EksCall, Severity, SymptomScope};
-use crate::facts::GroupKind;
+use crate::facts::{EksQuery, FactQuery, FieldSet, GroupKind};
 use indexmap::IndexMap;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -102,6 +102,90 @@ pub struct Target {
 }
 
 impl Target {
+    /// The query that reads the target a user named (`None` for the cluster). A
+    /// namespaced name without a namespace means `default`, as kubectl reads it.
+    pub fn get_query(&self, reference: &str) -> Option<FactQuery> {
+        match &self.kind {
+            TargetKind::Cluster => None,
+            TargetKind::EksNodegroup => Some(FactQuery::Eks(EksQuery::DescribeNodegroup {
+                name: reference.to_string(),
+            })),
+            TargetKind::Kubernetes {
+                resource,
+                namespaced,
+            } => {
+                let (namespace, name) = match (namespaced, reference.split_once('/')) {
+                    (true, Some((ns, n))) => (Some(ns.to_string()), n.to_string()),
+                    (true, None) => (Some("default".to_string()), reference.to_string()),
+                    (false, _) => (None, reference.to_string()),
+                };
+                Some(FactQuery::Get {
+                    resource: resource.clone(),
+                    namespace,
+                    name,
+                })
+            }
+        }
+    }
+
+    /// The query that lists every possible target (`None` for the cluster).
+    pub fn list_query(&self, fields: Option<FieldSet>) -> Option<FactQuery> {
+        match &self.kind {
+            TargetKind::Cluster => None,
+            TargetKind::EksNodegroup => Some(FactQuery::Eks(EksQuery::ListNodegroups)),
+            TargetKind::Kubernetes { resource, .. } => Some(FactQuery::List {
+                resource: resource.clone(),
+                namespace: None,
+                label_selector: None,
+                field_selector: None,
+                fields,
+            }),
+        }
+    }
+
+    /// How a user names this object: `NAMESPACE/NAME` or `NAME`.
+    pub fn reference_of(&self, object: &serde_json::Value) -> String {
+        let name = object
+            .pointer("/metadata/name")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
+        match (
+            matches!(
+                self.kind,
+                TargetKind::Kubernetes {
+                    namespaced: true,
+                    ..
+                }
+            ),
+            object
+                .pointer("/metadata/namespace")
+                .and_then(serde_json::Value::as_str),
+        ) {
+            (true, Some(ns)) => format!("{ns}/{name}"),
+            _ => name.to_string(),
+        }
+    }
+
+    /// The names of the targets in an answer to [`Target::list_query`].
+    pub fn references(&self, listed: &serde_json::Value) -> Vec<String> {
+        match &self.kind {
+            TargetKind::Cluster => Vec::new(),
+            TargetKind::EksNodegroup => listed
+                .get("nodegroups")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect(),
+            TargetKind::Kubernetes { .. } => listed
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|o| self.reference_of(o))
+                .collect(),
+        }
+    }
+
     /// How a user names one: `NAMESPACE/NAME`, `NAME`, or nothing.
     pub fn ref_form(&self) -> &'static str {
         match &self.kind {
