@@ -1,7 +1,9 @@
 //! The command line, as clap definitions only.
 
 use crate::evidence::report::Format;
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -9,8 +11,8 @@ use std::path::PathBuf;
     name = "ktriage",
     version,
     about = "Troubleshooting assistant for Kubernetes and Amazon EKS: runbook decision trees over cluster state",
-    long_about = "ktriage walks declarative runbooks (decision trees) over cluster state — a snapshot \
-directory or .tar.gz, a `kubectl cluster-info dump`, or a support bundle — and concludes with a stable \
+    long_about = "ktriage walks declarative runbooks (decision trees) over cluster state — a live \
+cluster (the current kube context, as kubectl finds it), a snapshot directory or .tar.gz, a `kubectl cluster-info dump`, or a support bundle — and concludes with a stable \
 finding code, the evidence it rests on, and what to do.\n\nExit codes: 0 nothing wrong, 3 a critical \
 finding, 4 a warning, 5 inconclusive (or waiting for an answer), 2 bad usage or a bad runbook, 1 the \
 tool failed."
@@ -30,17 +32,68 @@ pub enum Command {
     Run(RunArgs),
     /// Evaluate every runbook's symptom and rank what to look at first.
     Triage(TriageArgs),
+    /// Serve a snapshot as a read-only Kubernetes API on loopback, for kubectl and ktriage.
+    Serve(ServeArgs),
     /// List, show, validate, test or describe runbooks.
     #[command(subcommand)]
     Runbooks(RunbooksCommand),
 }
 
+/// Where the cluster state comes from: a snapshot, or the live cluster of a kube context
+/// (found as kubectl finds it: `--kubeconfig`, `$KUBECONFIG`, `~/.kube/config`, in-cluster).
 #[derive(Debug, Args)]
 pub struct SourceArgs {
-    /// Snapshot to read: a directory or .tar.gz in the ktriage snapshot format, a
-    /// `kubectl cluster-info dump --output-directory` or a troubleshoot support bundle.
-    #[arg(long, value_name = "PATH")]
-    pub snapshot: PathBuf,
+    /// Snapshot to read instead of a live cluster: a directory or .tar.gz in the ktriage
+    /// snapshot format, a `kubectl cluster-info dump --output-directory` or a troubleshoot
+    /// support bundle.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
+    pub snapshot: Option<PathBuf>,
+    /// Kubeconfig file to use (only this file, as with kubectl).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kube context to use (default: the kubeconfig's current-context).
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace of a --target given without one (default: the context's namespace).
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+    /// Judge ages and time windows as of this moment (RFC 3339) instead of the clock
+    /// (live) or the capture time (snapshot): reproduces an earlier run.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-20T03:12:44Z)"))
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Snapshot to serve: directory, .tar.gz, bundle, cluster-info dump or support bundle.
+    pub path: PathBuf,
+    /// Address to listen on (default: 127.0.0.1 and a free port).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+    /// Allow a non-loopback --listen address; requests then need the kubeconfig's token.
+    #[arg(long)]
+    pub listen_any: bool,
+    /// Write a kubeconfig that reaches this server to FILE (mode 0600).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Answer 403 for these resources as RBAC would (`configmaps`, `deployments.apps`, `pods/log`).
+    #[arg(long, value_name = "RESOURCE,...", value_delimiter = ',')]
+    pub forbid: Vec<String>,
+    /// Delay every answer by MS milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub latency: Option<u64>,
+    /// Answer every Nth request with a 500 (to exercise clients' retries).
+    #[arg(long, value_name = "N")]
+    pub fail_every: Option<u64>,
+    /// Append one line per request (time, method, path?query, status) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub access_log: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! What each headless command does. Output goes to the given writers so commands are
 //! tested without a process; the exit code is returned, never `exit()`ed here.
 
-use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, SourceArgs, TriageArgs};
+use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, ServeArgs, SourceArgs, TriageArgs};
 use crate::drive::{Round, Session};
 use crate::evidence::report::{self, Format};
 use crate::facts::FactLookup;
@@ -11,12 +11,14 @@ use crate::runbook::model::{Runbook, StepKind, TargetKind};
 use crate::runbook::record::WalkRecord;
 use crate::runbook::{Catalog, testing};
 use crate::source::Source;
+use crate::source::live::{self, LiveOptions, LiveSource};
 use crate::source::snapshot::Snapshot;
 use crate::text::sanitize;
 use crate::triage;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_FAILURE: i32 = 1;
@@ -30,10 +32,16 @@ pub struct Io<'a> {
 
 pub async fn execute(cli: Cli, io: &mut Io<'_>) -> i32 {
     let catalog = Catalog::load(&cli.runbook_dirs);
+    execute_with(&catalog, cli, io).await
+}
+
+/// `execute` with runbooks already loaded (tests run many commands over one catalog).
+pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
     match cli.command {
-        Command::Run(args) => run(&catalog, args, io).await,
-        Command::Triage(args) => triage(&catalog, args, io).await,
-        Command::Runbooks(cmd) => runbooks(&catalog, &cli.runbook_dirs, cmd, io).await,
+        Command::Run(args) => run(catalog, args, io).await,
+        Command::Triage(args) => triage(catalog, args, io).await,
+        Command::Runbooks(cmd) => runbooks(catalog, &cli.runbook_dirs, cmd, io).await,
+        Command::Serve(args) => serve(args, io).await,
     }
 }
 
@@ -43,24 +51,51 @@ fn report_load_errors(catalog: &Catalog, io: &mut Io<'_>) {
     }
 }
 
-fn open_snapshot(args: &SourceArgs, io: &mut Io<'_>) -> Result<Snapshot, i32> {
-    if !args.snapshot.exists() {
+/// The source the flags name: a snapshot with `--snapshot`, else the live cluster of
+/// the kube context (kubectl's rules for which one).
+async fn open_source(args: &SourceArgs, io: &mut Io<'_>) -> Result<Arc<dyn Source>, i32> {
+    let Some(path) = &args.snapshot else {
+        let options = LiveOptions {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            namespace: args.namespace.clone(),
+        };
+        return match live::connect(&options).await {
+            Ok(connection) => Ok(Arc::new(LiveSource::new(connection, args.as_of))),
+            Err(e) => {
+                let _ = writeln!(io.err, "error: {}", sanitize(&e.to_string()));
+                Err(EXIT_FAILURE)
+            }
+        };
+    };
+    open_snapshot(path, args.as_of, io).map(|s| Arc::new(s) as Arc<dyn Source>)
+}
+
+pub(crate) fn open_snapshot(
+    path: &std::path::Path,
+    as_of: Option<chrono::DateTime<chrono::Utc>>,
+    io: &mut Io<'_>,
+) -> Result<Snapshot, i32> {
+    if !path.exists() {
         let _ = writeln!(
             io.err,
             "error: snapshot {} does not exist (pass a directory, a .tar.gz, a cluster-info dump or a support bundle)",
-            args.snapshot.display()
+            path.display()
         );
         return Err(EXIT_USAGE);
     }
-    match Snapshot::open(&args.snapshot) {
-        Ok(s) => {
+    match Snapshot::open(path) {
+        Ok(mut s) => {
             for p in &s.info().problems {
                 let _ = writeln!(
                     io.err,
                     "warning: {}: {}",
-                    args.snapshot.display(),
+                    path.display(),
                     sanitize(&p.to_string())
                 );
+            }
+            if let Some(at) = as_of {
+                s.set_now(at);
             }
             Ok(s)
         }
@@ -71,8 +106,19 @@ fn open_snapshot(args: &SourceArgs, io: &mut Io<'_>) -> Result<Snapshot, i32> {
     }
 }
 
+/// The flags that name this source again, for commands a report suggests.
 fn source_flag(args: &SourceArgs) -> String {
-    format!(" --snapshot {}", args.snapshot.display())
+    let mut flags = String::new();
+    if let Some(path) = &args.snapshot {
+        flags.push_str(&format!(" --snapshot {}", path.display()));
+    }
+    if let Some(path) = &args.kubeconfig {
+        flags.push_str(&format!(" --kubeconfig {}", path.display()));
+    }
+    if let Some(context) = &args.context {
+        flags.push_str(&format!(" --context {context}"));
+    }
+    flags
 }
 
 async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
@@ -111,7 +157,7 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
         let _ = writeln!(io.err, "error: {msg}");
         return EXIT_USAGE;
     }
-    let session = match open_snapshot(&args.source, io) {
+    let session = match open_source(&args.source, io).await {
         Ok(s) => Session::new(s),
         Err(code) => return code,
     };
@@ -343,7 +389,7 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
 
 async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
     report_load_errors(catalog, io);
-    let session = match open_snapshot(&args.source, io) {
+    let session = match open_source(&args.source, io).await {
         Ok(s) => Session::new(s),
         Err(code) => return code,
     };
@@ -599,4 +645,62 @@ fn show(rb: &Runbook) -> String {
         ));
     }
     out
+}
+
+/// Serves until interrupted; the URL and kubeconfig are printed before the first request
+/// can arrive, so a script can wait for the first line.
+async fn serve(args: ServeArgs, io: &mut Io<'_>) -> i32 {
+    let snapshot = match open_snapshot(&args.path, None, io) {
+        Ok(s) => Arc::new(s),
+        Err(code) => return code,
+    };
+    let options = crate::serve::ServeOptions {
+        listen: args.listen,
+        listen_any: args.listen_any,
+        kubeconfig_out: args.kubeconfig_out.clone(),
+        forbid: args.forbid,
+        latency: args.latency.map(std::time::Duration::from_millis),
+        fail_every: args.fail_every,
+        access_log: args.access_log,
+    };
+    let server = match crate::serve::Server::bind(snapshot, options).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let _ = writeln!(
+        io.out,
+        "serving {} at {}",
+        args.path.display(),
+        server.url()
+    );
+    if let Some(path) = &args.kubeconfig_out {
+        if let Err(e) = server.write_kubeconfig(path) {
+            let _ = writeln!(io.err, "error: {e}");
+            return EXIT_FAILURE;
+        }
+        let _ = writeln!(
+            io.out,
+            "kubeconfig: {} (try: kubectl --kubeconfig {} get pods -A)",
+            path.display(),
+            path.display()
+        );
+    } else {
+        let _ = writeln!(
+            io.out,
+            "kubectl: kubectl --server {} get pods -A",
+            server.url()
+        );
+    }
+    let _ = writeln!(
+        io.out,
+        "read-only: every verb but GET is refused; Ctrl-C stops"
+    );
+    let _ = io.out.flush();
+    tokio::select! {
+        () = server.run() => EXIT_FAILURE,
+        _ = tokio::signal::ctrl_c() => 0,
+    }
 }

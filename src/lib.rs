@@ -8,6 +8,7 @@ pub mod facts;
 pub mod kinds;
 pub mod logging;
 pub mod runbook;
+pub mod serve;
 pub mod source;
 pub mod suggest;
 pub mod text;

@@ -8,54 +8,12 @@ use ktriage::facts::GroupKind;
 use ktriage::facts::shape::normalize_events;
 use ktriage::source::snapshot::Snapshot;
 use serde_json::{Value, json};
+mod common;
+
+use common::{Case, cases, copy_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-struct Case {
-    runbook: String,
-    name: String,
-    snapshot: PathBuf,
-    target: Option<String>,
-    answers: Vec<String>,
-    code: Option<String>,
-}
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Every case of every `runbooks/*.tests.yaml`.
-fn cases() -> Vec<Case> {
-    let dir = root().join("runbooks");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.to_string_lossy().ends_with(".tests.yaml"))
-        .collect();
-    files.sort();
-    let mut out = Vec::new();
-    for file in files {
-        let doc: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
-        let runbook = doc["runbook"].as_str().unwrap().to_string();
-        for c in doc["cases"].as_array().unwrap() {
-            out.push(Case {
-                runbook: runbook.clone(),
-                name: c["name"].as_str().unwrap().to_string(),
-                snapshot: dir.join(c["snapshot"].as_str().unwrap()),
-                target: c["target"].as_str().map(str::to_string),
-                answers: c["answers"]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
-                    .collect(),
-                code: c["expect"]["code"].as_str().map(str::to_string),
-            });
-        }
-    }
-    out
-}
 
 /// Walks a case over `snapshot` with the built-in runbooks; the JSON walk record.
 fn walk(case: &Case, snapshot: &Path) -> Value {
@@ -84,23 +42,6 @@ fn walk(case: &Case, snapshot: &Path) -> Value {
 
 fn code(record: &Value) -> Option<&str> {
     record["conclusion"]["code"].as_str()
-}
-
-fn copy_dir(from: &Path, to: &Path, skip: &str) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let name = entry.file_name();
-        if name == skip {
-            continue;
-        }
-        let dest = to.join(&name);
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &dest, skip);
-        } else {
-            std::fs::copy(entry.path(), dest).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -57,6 +57,21 @@ pub struct ObjectRef {
     pub uid: Option<String>,
 }
 
+impl ObjectRef {
+    /// Whether an event whose reference carries `uid` is about this object: only an
+    /// earlier object of the same name is excluded. The kubelet records node events with
+    /// the node's name as the uid (`kubectl describe node` looks both up for that reason).
+    pub fn same_uid(&self, uid: Option<&str>) -> bool {
+        fn known(u: Option<&str>) -> Option<&str> {
+            u.filter(|u| !u.is_empty())
+        }
+        match (known(self.uid.as_deref()), known(uid)) {
+            (Some(want), Some(got)) => got == want || (self.kind == "Node" && got == self.name),
+            _ => true,
+        }
+    }
+}
+
 /// EKS API calls ktriage makes (all read-only).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "kebab-case")]

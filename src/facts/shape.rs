@@ -49,7 +49,9 @@ pub fn normalize_events(raw: &[Value]) -> Vec<Value> {
     out
 }
 
-fn from_events_api(ev: &Value) -> Value {
+/// An `events.k8s.io/v1` event in the core/v1 shape (what the API server shows of it
+/// through `/api/v1/events`).
+pub fn from_events_api(ev: &Value) -> Value {
     let get = |k: &str| ev.get(k).cloned().unwrap_or(Value::Null);
     let series_count = ev.pointer("/series/count").cloned();
     let mut obj = Map::new();

@@ -2,6 +2,7 @@
 //! same JSON (the API's own shape, `managedFields` dropped), so a runbook cannot tell
 //! them apart.
 
+pub mod live;
 pub mod selector;
 pub mod snapshot;
 

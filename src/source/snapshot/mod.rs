@@ -28,7 +28,7 @@ pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
 
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind};
 use crate::source::{Answer, BoxFuture, ClusterIdentity, Source, SourceInfo};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use files::Input;
 use logs::{LogEntry, LogKey};
 use serde_json::Value;
@@ -169,6 +169,11 @@ impl Snapshot {
         })
     }
 
+    /// Judge ages as of `now` instead of the capture time.
+    pub fn set_now(&mut self, now: DateTime<Utc>) {
+        self.info.now = now;
+    }
+
     /// The kinds this snapshot captured (including those it holds none of).
     pub fn kinds(&self) -> Vec<GroupKind> {
         self.store.captured_kinds().cloned().collect()
@@ -198,6 +203,41 @@ impl Snapshot {
             .store
             .list(resource, namespace, label_selector, field_selector)?;
         Ok(objects.into_iter().map(|o| o.text()).collect())
+    }
+
+    /// A container's whole log as captured, each line led by its timestamp (what
+    /// `kubectl logs --timestamps` prints).
+    pub fn log_text(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: &str,
+        previous: bool,
+    ) -> Result<&str, FactError> {
+        let key = LogKey {
+            namespace: namespace.to_string(),
+            pod: pod.to_string(),
+            container: container.to_string(),
+            previous,
+        };
+        let which = if previous { "previous log" } else { "log" };
+        let missing = format!(
+            "no {which} of container {container} of pod {namespace}/{pod} in this snapshot"
+        );
+        let file = if previous { ".previous.log" } else { ".log" };
+        let flag = if previous { " --previous" } else { "" };
+        let hint = format!(
+            "save the output of `kubectl logs -n {namespace} {pod} -c {container} --timestamps{flag}` as \
+             logs/{namespace}/{pod}/{container}{file} in the snapshot"
+        );
+        match self.logs.get(&key) {
+            Some(LogEntry::Text(text)) => Ok(text),
+            Some(LogEntry::Failed(why)) => Err(FactError::unavailable(
+                format!("{missing} (the collector reported: {why})"),
+                hint,
+            )),
+            None => Err(FactError::unavailable(missing, hint)),
+        }
     }
 
     fn answer(&self, query: &FactQuery) -> Result<Answer, FactError> {
@@ -233,33 +273,9 @@ impl Snapshot {
                 previous,
                 tail_lines,
             } => {
-                let key = LogKey {
-                    namespace: namespace.clone(),
-                    pod: pod.clone(),
-                    container: container.clone(),
-                    previous: *previous,
-                };
-                let which = if *previous { "previous log" } else { "log" };
-                let missing = format!(
-                    "no {which} of container {container} of pod {namespace}/{pod} in this snapshot"
-                );
-                let file = if *previous { ".previous.log" } else { ".log" };
-                let flag = if *previous { " --previous" } else { "" };
-                let hint = format!(
-                    "save the output of `kubectl logs -n {namespace} {pod} -c {container} --timestamps{flag}` as \
-                     logs/{namespace}/{pod}/{container}{file} in the snapshot"
-                );
-                match self.logs.get(&key) {
-                    Some(LogEntry::Text(text)) => {
-                        let text = tail_lines.map_or(&**text, |n| logs::tail(text, n));
-                        Ok(Value::String(text.to_string()))
-                    }
-                    Some(LogEntry::Failed(why)) => Err(FactError::unavailable(
-                        format!("{missing} (the collector reported: {why})"),
-                        hint,
-                    )),
-                    None => Err(FactError::unavailable(missing, hint)),
-                }
+                let text = self.log_text(namespace, pod, container, *previous)?;
+                let text = tail_lines.map_or(text, |n| logs::tail(text, n));
+                Ok(Value::String(text.to_string()))
             }
             FactQuery::Eks(q) => {
                 let cluster = self
@@ -360,7 +376,7 @@ fn identity(
 }
 
 /// `arn:aws:eks:REGION:ACCOUNT:cluster/NAME` → (REGION, NAME).
-fn parse_eks_arn(arn: &str) -> Option<(&str, &str)> {
+pub(crate) fn parse_eks_arn(arn: &str) -> Option<(&str, &str)> {
     let mut parts = arn.splitn(6, ':');
     let (_arn, _partition, service, region, _account, resource) = (
         parts.next()?,

@@ -76,11 +76,6 @@ impl Identity {
     }
 }
 
-/// An empty uid names nothing.
-fn known_uid(uid: Option<&str>) -> Option<&str> {
-    uid.filter(|u| !u.is_empty())
-}
-
 impl Stored {
     fn key(&self) -> (Option<&str>, &str) {
         (self.namespace.as_deref(), &self.name)
@@ -395,17 +390,7 @@ impl Store {
                 }?;
                 let ref_ns = reference.namespace.as_deref().filter(|ns| !ns.is_empty());
                 let same_namespace = cluster_scoped || ref_ns == namespace;
-                let same_uid = match (
-                    known_uid(about.uid.as_deref()),
-                    known_uid(reference.uid.as_deref()),
-                ) {
-                    // The kubelet records node events with the node's name as the uid
-                    // (`kubectl describe node` looks both up for the same reason).
-                    (Some(want), Some(got)) => {
-                        got == want || (about.kind == "Node" && got == about.name)
-                    }
-                    _ => true,
-                };
+                let same_uid = about.same_uid(reference.uid.as_deref());
                 (same_namespace && same_uid).then_some(event)
             })
             .collect();

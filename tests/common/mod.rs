@@ -1,0 +1,82 @@
+//! What several test files share: the runbook test cases, read from `runbooks/*.tests.yaml`.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+pub struct Case {
+    pub runbook: String,
+    pub name: String,
+    pub snapshot: PathBuf,
+    pub target: Option<String>,
+    pub answers: Vec<String>,
+    pub code: Option<String>,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every case of every `runbooks/*.tests.yaml`.
+pub fn cases() -> Vec<Case> {
+    let dir = root().join("runbooks");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tests.yaml"))
+        .collect();
+    files.sort();
+    let mut out = Vec::new();
+    for file in files {
+        let doc: Value = serde_saphyr::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let runbook = doc["runbook"].as_str().unwrap().to_string();
+        for c in doc["cases"].as_array().unwrap() {
+            out.push(Case {
+                runbook: runbook.clone(),
+                name: c["name"].as_str().unwrap().to_string(),
+                snapshot: dir.join(c["snapshot"].as_str().unwrap()),
+                target: c["target"].as_str().map(str::to_string),
+                answers: c["answers"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap()))
+                    .collect(),
+                code: c["expect"]["code"].as_str().map(str::to_string),
+            });
+        }
+    }
+    out
+}
+
+impl Case {
+    /// `--target` and `--answer` flags of `ktriage run`.
+    pub fn flags(&self) -> Vec<String> {
+        let mut flags = Vec::new();
+        if let Some(t) = &self.target {
+            flags.extend(["--target".to_string(), t.clone()]);
+        }
+        for a in &self.answers {
+            flags.extend(["--answer".to_string(), a.clone()]);
+        }
+        flags
+    }
+}
+
+/// A copy of a snapshot directory without the entries named `skip` (at any depth).
+pub fn copy_dir(from: &Path, to: &Path, skip: &str) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if name == skip {
+            continue;
+        }
+        let dest = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &dest, skip);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}

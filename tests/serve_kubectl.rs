@@ -1,0 +1,401 @@
+//! `kubectl` itself against `ktriage serve`: the served API must be faithful enough that
+//! kubectl prints what the snapshot holds. Each test runs the real binary (`ktriage
+//! serve` as a user starts it) and a real kubectl with a fresh HOME, so its discovery
+//! cache is cold and every request is seen by the server.
+
+mod common;
+
+use common::root;
+use ktriage::facts::GroupKind;
+use ktriage::source::snapshot::Snapshot;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+struct Serve {
+    child: Child,
+    kubeconfig: PathBuf,
+    access_log: PathBuf,
+    home: tempfile::TempDir,
+    fixture: PathBuf,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(fixture: &str, extra: &[&str]) -> Serve {
+    let home = tempfile::tempdir().unwrap();
+    let kubeconfig = home.path().join("kubeconfig");
+    let access_log = home.path().join("access.log");
+    let fixture = root().join("tests/fixtures").join(fixture);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .arg("serve")
+        .arg(&fixture)
+        .arg("--kubeconfig-out")
+        .arg(&kubeconfig)
+        .arg("--access-log")
+        .arg(&access_log)
+        .args(extra)
+        .env("XDG_STATE_HOME", home.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    // The first line (the URL) is printed once the port is bound; the second once the
+    // kubeconfig is written.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("http://127.0.0.1:"), "{first}");
+    let second = lines.next().unwrap().unwrap();
+    assert!(second.starts_with("kubeconfig:"), "{second}");
+    std::thread::spawn(move || for _ in lines {});
+    Serve {
+        child,
+        kubeconfig,
+        access_log,
+        home,
+        fixture,
+    }
+}
+
+impl Serve {
+    fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
+        let out = Command::new("kubectl")
+            .args(args)
+            .env("HOME", self.home.path())
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env_remove("KUBERNETES_SERVICE_HOST")
+            .output()
+            .expect("kubectl is installed on this machine");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let (ok, out, err) = self.kubectl(args);
+        assert!(ok, "kubectl {args:?} failed: {err}");
+        out
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        Snapshot::open(&self.fixture).unwrap()
+    }
+
+    fn access_log(&self) -> String {
+        std::fs::read_to_string(&self.access_log).unwrap_or_default()
+    }
+}
+
+fn objects(snapshot: &Snapshot, kind: &str, ns: Option<&str>, labels: Option<&str>) -> Vec<Value> {
+    snapshot
+        .list_json(&GroupKind::new("", kind), ns, labels, None)
+        .unwrap()
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect()
+}
+
+fn name(o: &Value) -> &str {
+    o["metadata"]["name"].as_str().unwrap()
+}
+
+/// kubectl's table rows, split on runs of two or more spaces, header first.
+fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn get_pods_all_namespaces_lists_every_pod_of_the_fixture() {
+    let s = serve("evict-memory-pressure", &[]);
+    let out = s.ok(&["get", "pods", "-A"]);
+    let rows = rows(&out);
+    assert_eq!(
+        rows[0],
+        ["NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    );
+    let mut printed: Vec<(String, String)> = rows[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect();
+    let pods = objects(&s.snapshot(), "Pod", None, None);
+    let mut expected: Vec<(String, String)> = pods
+        .iter()
+        .map(|p| {
+            (
+                p["metadata"]["namespace"].as_str().unwrap().to_string(),
+                name(p).to_string(),
+            )
+        })
+        .collect();
+    printed.sort();
+    expected.sort();
+    assert_eq!(printed, expected);
+    // Status as kubectl shows it: an evicted pod by its reason, unless (as the server's
+    // printer does) a terminated container's reason replaces it.
+    let mut evicted = 0;
+    for pod in &pods {
+        if pod["status"]["reason"] == "Evicted" {
+            let row = rows[1..].iter().find(|r| r[1] == name(pod)).unwrap();
+            let container_reason =
+                pod["status"]["containerStatuses"][0]["state"]["terminated"]["reason"].as_str();
+            assert!(
+                row[3] == "Evicted" || Some(row[3].as_str()) == container_reason,
+                "{row:?}"
+            );
+            evicted += 1;
+        }
+    }
+    assert!(evicted > 0);
+}
+
+#[test]
+fn get_po_with_a_label_selector_in_a_namespace() {
+    let s = serve("evict-memory-pressure", &[]);
+    let selector = "app.kubernetes.io/name=report-renderer";
+    let out = s.ok(&["get", "po", "-n", "insights", "-l", selector, "-o", "name"]);
+    let mut printed: Vec<&str> = out.lines().collect();
+    printed.sort();
+    let expected_pods = objects(&s.snapshot(), "Pod", Some("insights"), Some(selector));
+    let mut expected: Vec<String> = expected_pods
+        .iter()
+        .map(|p| format!("pod/{}", name(p)))
+        .collect();
+    expected.sort();
+    assert!(!expected.is_empty());
+    assert_eq!(printed, expected);
+    assert!(
+        s.access_log()
+            .contains("labelSelector=app.kubernetes.io%2Fname%3Dreport-renderer"),
+        "the selector is sent to the server, not applied by kubectl:\n{}",
+        s.access_log()
+    );
+    // Set-based selectors too.
+    let out = s.ok(&[
+        "get",
+        "po",
+        "-A",
+        "-l",
+        "app.kubernetes.io/name notin (report-renderer),!nonexistent-label",
+        "-o",
+        "name",
+    ]);
+    assert!(!out.contains("report-renderer"), "{out}");
+    assert!(!out.trim().is_empty());
+}
+
+#[test]
+fn get_nodes_json_is_the_fixtures_nodes() {
+    let s = serve("evict-memory-pressure", &[]);
+    let out = s.ok(&["get", "nodes", "-o", "json"]);
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let printed = list["items"].as_array().unwrap();
+    let expected = objects(&s.snapshot(), "Node", None, None);
+    assert_eq!(printed.len(), expected.len());
+    for node in &expected {
+        let served = printed.iter().find(|n| name(n) == name(node)).unwrap();
+        assert_eq!(served, node, "node {} differs", name(node));
+    }
+}
+
+#[test]
+fn describe_pod_shows_its_events() {
+    let s = serve("evict-memory-pressure", &[]);
+    let pod = "report-renderer-6f9b7c5d48-x2v7q";
+    let out = s.ok(&["describe", "pod", "-n", "insights", pod]);
+    assert!(
+        out.contains(&format!("Name:   ")) && out.contains(pod),
+        "{out}"
+    );
+    assert!(out.contains("Status:"), "{out}");
+    let events_at = out.find("Events:").expect("an Events section");
+    let events = &out[events_at..];
+    let snapshot = s.snapshot();
+    let expected: Vec<Value> = objects(&snapshot, "Event", Some("insights"), None)
+        .into_iter()
+        .filter(|e| e["involvedObject"]["name"] == pod)
+        .collect();
+    assert!(!expected.is_empty(), "the fixture has events about {pod}");
+    for e in &expected {
+        let reason = e["reason"].as_str().unwrap();
+        assert!(events.contains(reason), "event {reason} missing:\n{events}");
+    }
+}
+
+#[test]
+fn describe_pvc_shows_status_class_and_events() {
+    let s = serve("pvc-wffc-no-consumer", &[]);
+    let snapshot = s.snapshot();
+    let pvc = objects(&snapshot, "PersistentVolumeClaim", None, None)
+        .into_iter()
+        .find(|p| p["status"]["phase"] == "Pending")
+        .unwrap();
+    let ns = pvc["metadata"]["namespace"].as_str().unwrap();
+    let out = s.ok(&["describe", "pvc", "-n", ns, name(&pvc)]);
+    assert!(out.contains("Pending"), "{out}");
+    if let Some(class) = pvc["spec"]["storageClassName"].as_str() {
+        assert!(out.contains(class), "{out}");
+    }
+    let events: Vec<Value> = objects(&snapshot, "Event", Some(ns), None)
+        .into_iter()
+        .filter(|e| e["involvedObject"]["name"] == name(&pvc))
+        .collect();
+    for e in &events {
+        assert!(out.contains(e["reason"].as_str().unwrap()), "{out}");
+    }
+}
+
+fn log_lines(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            l.split_once(' ')
+                .filter(|(ts, _)| ts.len() >= 20 && ts.as_bytes()[4] == b'-')
+                .map_or(l, |(_, rest)| rest)
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn logs_tail_and_previous_match_the_captured_files() {
+    let s = serve("evict-oomkilled", &[]);
+    let dir = s
+        .fixture
+        .join("logs/catalog/search-indexer-b7f94c6d58-n4wzr");
+    let current = log_lines(&dir.join("indexer.log"));
+    let out = s.ok(&[
+        "logs",
+        "-n",
+        "catalog",
+        "search-indexer-b7f94c6d58-n4wzr",
+        "-c",
+        "indexer",
+        "--tail=3",
+    ]);
+    let printed: Vec<&str> = out.lines().collect();
+    let expected: Vec<&str> = current[current.len().saturating_sub(3)..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(printed, expected);
+    let previous = log_lines(&dir.join("indexer.previous.log"));
+    let out = s.ok(&[
+        "logs",
+        "-p",
+        "-n",
+        "catalog",
+        "search-indexer-b7f94c6d58-n4wzr",
+        "-c",
+        "indexer",
+    ]);
+    assert_eq!(out.lines().collect::<Vec<_>>(), previous);
+    let out = s.ok(&[
+        "logs",
+        "-n",
+        "catalog",
+        "search-indexer-b7f94c6d58-n4wzr",
+        "-c",
+        "indexer",
+        "--timestamps",
+        "--tail=1",
+    ]);
+    let raw = std::fs::read_to_string(dir.join("indexer.log")).unwrap();
+    assert_eq!(out.trim_end(), raw.trim_end().lines().last().unwrap());
+}
+
+#[test]
+fn events_field_selector_names_one_object() {
+    let s = serve("evict-memory-pressure", &[]);
+    let snapshot = s.snapshot();
+    let all = objects(&snapshot, "Event", None, None);
+    let target = all
+        .iter()
+        .find(|e| e["involvedObject"]["kind"] == "Pod")
+        .unwrap();
+    let about = target["involvedObject"]["name"].as_str().unwrap();
+    let selector = format!("involvedObject.name={about}");
+    let out = s.ok(&[
+        "get",
+        "events",
+        "-A",
+        "--field-selector",
+        &selector,
+        "-o",
+        "json",
+    ]);
+    let list: Value = serde_json::from_str(&out).unwrap();
+    let printed = list["items"].as_array().unwrap();
+    let expected = all
+        .iter()
+        .filter(|e| e["involvedObject"]["name"] == about)
+        .count();
+    assert_eq!(printed.len(), expected);
+    assert!(printed.iter().all(|e| e["involvedObject"]["name"] == about));
+    assert!(expected < all.len(), "the selector must exclude something");
+}
+
+#[test]
+fn delete_is_refused_and_nothing_changes() {
+    let s = serve("evict-memory-pressure", &[]);
+    let pod = "report-renderer-6f9b7c5d48-x2v7q";
+    let (ok, _out, err) = s.kubectl(&["delete", "pod", "-n", "insights", pod]);
+    assert!(!ok);
+    assert!(err.contains("MethodNotAllowed"), "{err}");
+    assert!(s.access_log().contains(&format!(
+        "DELETE /api/v1/namespaces/insights/pods/{pod} 405"
+    )));
+    s.ok(&["get", "pod", "-n", "insights", pod]);
+    let (ok, _, err) = s.kubectl(&["label", "pod", "-n", "insights", pod, "x=y"]);
+    assert!(!ok && err.contains("MethodNotAllowed"), "{err}");
+}
+
+#[test]
+fn unknown_kinds_and_uncaptured_kinds_are_404_not_500() {
+    let s = serve("evict-memory-pressure", &[]);
+    let (ok, _, err) = s.kubectl(&["get", "--raw", "/apis/example.com/v1/widgets"]);
+    assert!(!ok && err.contains("NotFound"), "{err}");
+    let (ok, _, err) = s.kubectl(&["get", "networkpolicies", "-A"]);
+    assert!(
+        !ok,
+        "a kind the snapshot did not capture is not an empty list"
+    );
+    assert!(
+        err.contains("no NetworkPolicy objects in this snapshot"),
+        "{err}"
+    );
+    assert!(!s.access_log().contains(" 500"), "{}", s.access_log());
+}
+
+#[test]
+fn a_non_loopback_address_is_refused() {
+    let out = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["serve"])
+        .arg(root().join("tests/fixtures/evict-memory-pressure"))
+        .args(["--listen", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not a loopback address") && err.contains("--listen-any"),
+        "{err}"
+    );
+}
