@@ -60,13 +60,24 @@ async fn open_source(args: &SourceArgs, io: &mut Io<'_>) -> Result<Arc<dyn Sourc
             context: args.context.clone(),
             namespace: args.namespace.clone(),
         };
-        return match live::connect(&options).await {
-            Ok(connection) => Ok(Arc::new(LiveSource::new(connection, args.as_of))),
+        let source = match live::connect(&options).await {
+            Ok(connection) => LiveSource::new(connection, args.as_of),
             Err(e) => {
                 let _ = writeln!(io.err, "error: {}", sanitize(&e.to_string()));
-                Err(EXIT_FAILURE)
+                return Err(EXIT_FAILURE);
             }
         };
+        if let Err(e) = source.probe().await {
+            let _ = writeln!(
+                io.err,
+                "error: cannot reach the cluster of {}: {}\n  hint: {}",
+                sanitize(&source.info().description),
+                sanitize(&e.to_string()),
+                sanitize(e.hint())
+            );
+            return Err(EXIT_FAILURE);
+        }
+        return Ok(Arc::new(source));
     };
     open_snapshot(path, args.as_of, io).map(|s| Arc::new(s) as Arc<dyn Source>)
 }

@@ -6,9 +6,10 @@
 mod common;
 
 use clap::Parser;
-use common::{Case, cases, copy_dir};
+use common::{Case, cases, copy_dir, root};
 use ktriage::cli::Cli;
 use ktriage::commands::{Io, execute_with};
+use ktriage::facts::FactQuery;
 use ktriage::runbook::Catalog;
 use ktriage::serve::{ServeOptions, Server};
 use ktriage::source::Source;
@@ -209,4 +210,364 @@ async fn live_walks_over_serve_equal_offline_walks() {
     }
     assert_eq!(compared, cases().len());
     assert!(compared >= 90, "only {compared} cases");
+}
+
+/// `code` of a record, and whether it concluded.
+fn verdict(record: &Value) -> (String, Option<String>) {
+    (
+        record["status"].as_str().unwrap_or_default().to_string(),
+        record["conclusion"]["code"].as_str().map(str::to_string),
+    )
+}
+
+/// Resources RBAC may deny, each tried alone on every case.
+const FORBIDDEN: &[&str] = &[
+    "configmaps",
+    "events",
+    "nodes",
+    "pods/log",
+    "storageclasses.storage.k8s.io",
+    "networkpolicies.networking.k8s.io",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_resources_never_produce_another_conclusion() {
+    let catalog = Catalog::load(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    let mut named: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (i, case) in cases().iter().enumerate() {
+        let fixture = scratch.path().join(i.to_string());
+        copy_dir(&case.snapshot, &fixture, "aws");
+        let open = serve(&fixture, ServeOptions::default()).await;
+        let (_, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&open))).await;
+        let allowed = verdict(&record(case, &out, &err));
+        drop(open);
+        for resource in FORBIDDEN {
+            let denied = serve(
+                &fixture,
+                ServeOptions {
+                    forbid: vec![resource.to_string()],
+                    ..ServeOptions::default()
+                },
+            )
+            .await;
+            let (code, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&denied))).await;
+            assert!(
+                code != 1,
+                "{} / {}: the tool failed: {err}",
+                case.runbook,
+                case.name
+            );
+            let walk = record(case, &out, &err);
+            let (status, conclusion) = verdict(&walk);
+            // Either the walk never needed what was denied (same conclusion), or it
+            // stops short of one, or the runbook itself routed that unknown somewhere
+            // (`unknown:` on the step); it never concludes something else.
+            let routed_unknown = walk["path"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|s| s["outcome"] == "unknown" && !s["next"].is_null());
+            assert!(
+                (status.clone(), conclusion.clone()) == allowed
+                    || status != "concluded"
+                    || routed_unknown,
+                "{} / {}: with {resource} forbidden the walk concluded {conclusion:?}, allowed {allowed:?}\n{walk:#}",
+                case.runbook,
+                case.name
+            );
+            let plural = resource.split('.').next().unwrap();
+            if walk.to_string().contains(&format!("forbidden: cannot "))
+                && walk.to_string().contains(plural)
+            {
+                *named.entry(resource).or_default() += 1;
+            }
+        }
+    }
+    // A walk that needed a denied resource says which permission it lacked.
+    for resource in [
+        "events",
+        "nodes",
+        "pods/log",
+        "storageclasses.storage.k8s.io",
+    ] {
+        assert!(
+            named.get(resource).copied().unwrap_or(0) > 0,
+            "no walk named the missing permission on {resource}: {named:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn injected_server_errors_are_retried_and_the_walk_still_concludes() {
+    let catalog = Catalog::load(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    // The first concluded case of each runbook: enough requests to hit every third.
+    let mut seen = std::collections::BTreeSet::new();
+    let mut retried = 0;
+    for (i, case) in cases().iter().enumerate() {
+        if case.code.is_none() || !seen.insert(case.runbook.clone()) {
+            continue;
+        }
+        let fixture = scratch.path().join(i.to_string());
+        copy_dir(&case.snapshot, &fixture, "aws");
+        let steady = serve(&fixture, ServeOptions::default()).await;
+        let (_, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&steady))).await;
+        let expected = comparable(record(case, &out, &err));
+        let flaky = serve(
+            &fixture,
+            ServeOptions {
+                fail_every: Some(3),
+                ..ServeOptions::default()
+            },
+        )
+        .await;
+        let (_, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&flaky))).await;
+        let got = comparable(record(case, &out, &err));
+        if let Some(diff) = first_difference(&got, &expected, "") {
+            panic!(
+                "{} / {}: retries changed the walk {diff}",
+                case.runbook, case.name
+            );
+        }
+        let log = std::fs::read_to_string(&flaky.access_log).unwrap();
+        retried += log.lines().filter(|l| l.ends_with(" 500")).count();
+    }
+    assert!(seen.len() >= 4, "{seen:?}");
+    assert!(retried > 0, "no request was failed, so nothing was retried");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triage_sends_one_get_per_distinct_query() {
+    use ktriage::drive::Session;
+    let catalog = Catalog::load(&[]);
+    for fixture in [
+        "evict-memory-pressure",
+        "dns-coredns-crashing",
+        "pvc-zone-conflict",
+    ] {
+        let scratch = tempfile::tempdir().unwrap();
+        let path = scratch.path().join(fixture);
+        copy_dir(&root().join("tests/fixtures").join(fixture), &path, "aws");
+        // What an offline triage asks: its distinct queries.
+        let session = Session::new(Snapshot::open(&path).unwrap());
+        ktriage::triage::triage(&session.round(&catalog)).await;
+        let mut distinct: Vec<_> = session
+            .cache
+            .sent()
+            .into_iter()
+            .filter(|q| !matches!(q, FactQuery::Eks(_) | FactQuery::LogEvents(_)))
+            .collect();
+        distinct.sort();
+        distinct.dedup();
+        let mut all = session.cache.sent();
+        let sent = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), sent, "a query was sent twice");
+        let served = serve(&path, ServeOptions::default()).await;
+        let mut args = vec!["triage".to_string(), "--output".into(), "json".into()];
+        args.extend(live_flags(&served));
+        let (code, _, err) = ktriage(&catalog, &args).await;
+        assert_ne!(code, 1, "{err}");
+        let log = std::fs::read_to_string(&served.access_log).unwrap();
+        let requests: Vec<&str> = log.lines().collect();
+        assert!(
+            requests.iter().all(|l| l.split(' ').nth(1) == Some("GET")),
+            "{log}"
+        );
+        // One probe of /version, then one request per distinct Kubernetes query (no list
+        // here is longer than a page; AWS queries do not go to the API server).
+        assert_eq!(
+            requests.len(),
+            distinct.len() + 1,
+            "{fixture}: {} requests for {} distinct queries {distinct:#?}:\n{log}",
+            requests.len(),
+            distinct.len()
+        );
+        assert!(requests[0].contains(" GET /version "), "{log}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_follow_the_panel_kinds_with_pruned_objects() {
+    use ktriage::source::live::watch::{Freshness, panel_specs};
+    use ktriage::source::live::{LiveOptions, LiveSource, connect};
+    let fixture = root().join("tests/fixtures/evict-memory-pressure");
+    let served = serve(&fixture, ServeOptions::default()).await;
+    let connection = connect(&LiveOptions {
+        kubeconfig: Some(served.kubeconfig.clone()),
+        ..LiveOptions::default()
+    })
+    .await
+    .unwrap();
+    let live = LiveSource::new(connection, None);
+    let watches = live.watch(panel_specs()).await;
+    let pods = ktriage::facts::GroupKind::new("", "Pod");
+    let events = ktriage::facts::GroupKind::new("", "Event");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let all_live = panel_specs().iter().all(|s| {
+            matches!(
+                watches.get(&s.kind).unwrap().freshness,
+                Freshness::Live { .. }
+            )
+        });
+        if all_live {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watches never synced: {:?}",
+            panel_specs()
+                .iter()
+                .map(|s| watches.get(&s.kind).unwrap().freshness)
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let snapshot = Snapshot::open(&fixture).unwrap();
+    let expected = snapshot.list_json(&pods, None, None, None).unwrap().len();
+    let watched = watches.get(&pods).unwrap();
+    assert_eq!(watched.objects.len(), expected);
+    for pod in watched.objects.values() {
+        assert!(pod["spec"].get("containers").is_none(), "not pruned: {pod}");
+        assert!(pod["status"].get("phase").is_some(), "{pod}");
+    }
+    let warnings = watches.get(&events).unwrap();
+    assert!(!warnings.objects.is_empty());
+    assert!(warnings.objects.values().all(|e| e["type"] == "Warning"));
+    let log = std::fs::read_to_string(&served.access_log).unwrap();
+    assert!(log.contains("watch=true"), "{log}");
+    assert!(log.contains("fieldSelector=type%3DWarning"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_client_cannot_send_a_write() {
+    use ktriage::source::live::{LiveOptions, connect};
+    let served = serve(
+        &root().join("tests/fixtures/evict-memory-pressure"),
+        ServeOptions::default(),
+    )
+    .await;
+    let connection = connect(&LiveOptions {
+        kubeconfig: Some(served.kubeconfig.clone()),
+        ..LiveOptions::default()
+    })
+    .await
+    .unwrap();
+    for method in ["POST", "PUT", "PATCH", "DELETE"] {
+        let request = http::Request::builder()
+            .method(method)
+            .uri("/api/v1/namespaces/insights/pods/report-renderer-6f9b7c5d48-x2v7q")
+            .body(kube::client::Body::empty())
+            .unwrap();
+        let err = connection.client.send(request).await.unwrap_err();
+        assert!(err.to_string().contains("ktriage is read-only"), "{err}");
+    }
+    let get = http::Request::get("/version")
+        .body(kube::client::Body::empty())
+        .unwrap();
+    assert!(
+        connection
+            .client
+            .send(get)
+            .await
+            .unwrap()
+            .status()
+            .is_success()
+    );
+    let log = std::fs::read_to_string(&served.access_log).unwrap();
+    assert_eq!(
+        log.lines().count(),
+        1,
+        "only the GET reached the server:\n{log}"
+    );
+}
+
+/// A kubeconfig whose user gets its token from `plugin` (a shell script).
+fn exec_kubeconfig(dir: &Path, server: &Path, plugin: &str) -> PathBuf {
+    let served: Value = serde_json::from_str(&std::fs::read_to_string(server).unwrap()).unwrap();
+    let url = served["clusters"][0]["cluster"]["server"].as_str().unwrap();
+    let path = dir.join("exec-kubeconfig");
+    std::fs::write(
+        &path,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: eks\nclusters:\n- name: c\n  cluster: {{server: \"{url}\"}}\n\
+             contexts:\n- name: eks\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user:\n    exec:\n      \
+             apiVersion: client.authentication.k8s.io/v1beta1\n      command: {plugin}\n      args: [eks, get-token, --cluster-name, shop]\n      interactiveMode: IfAvailable\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_plugins_run_non_interactively_and_their_errors_are_shown() {
+    use std::os::unix::fs::PermissionsExt;
+    let catalog = Catalog::load(&[]);
+    let served = serve(
+        &root().join("tests/fixtures/evict-memory-pressure"),
+        ServeOptions::default(),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    // A plugin that fails the way an expired AWS SSO session does, and records whether
+    // it was told it may not prompt.
+    let seen = dir.path().join("exec-info");
+    let failing = dir.path().join("aws-expired");
+    std::fs::write(
+        &failing,
+        format!(
+            "#!/bin/sh\necho \"$KUBERNETES_EXEC_INFO\" > {}\necho 'Error loading SSO Token: Token for sso-session prod has expired' >&2\nexit 255\n",
+            seen.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = exec_kubeconfig(
+        dir.path(),
+        &served.kubeconfig,
+        &failing.display().to_string(),
+    );
+    let args: Vec<String> = ["triage", "--kubeconfig", &kubeconfig.display().to_string()]
+        .map(String::from)
+        .to_vec();
+    let (code, _, err) = ktriage(&catalog, &args).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("Token for sso-session prod has expired"),
+        "{err}"
+    );
+    assert!(err.contains("credential plugin failed"), "{err}");
+    let info = std::fs::read_to_string(&seen).unwrap();
+    assert!(info.contains("\"interactive\":false"), "{info}");
+    // A plugin that is not installed.
+    let kubeconfig = exec_kubeconfig(dir.path(), &served.kubeconfig, "/nonexistent/aws");
+    let args: Vec<String> = ["triage", "--kubeconfig", &kubeconfig.display().to_string()]
+        .map(String::from)
+        .to_vec();
+    let (code, _, err) = ktriage(&catalog, &args).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not installed"), "{err}");
+    assert!(err.contains("/nonexistent/aws"), "{err}");
+    // A working plugin: the token reaches the server and the triage runs.
+    let working = dir.path().join("aws-ok");
+    std::fs::write(
+        &working,
+        "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"k8s-aws-v1.test\"}}'\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&working, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = exec_kubeconfig(
+        dir.path(),
+        &served.kubeconfig,
+        &working.display().to_string(),
+    );
+    let args: Vec<String> = ["triage", "--kubeconfig", &kubeconfig.display().to_string()]
+        .map(String::from)
+        .to_vec();
+    let (code, out, err) = ktriage(&catalog, &args).await;
+    assert_ne!(code, 1, "{err}");
+    assert!(out.contains("pod-evictions"), "{out}");
 }

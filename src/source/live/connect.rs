@@ -58,6 +58,12 @@ pub enum ConnectError {
     },
     #[error("cannot create the Kubernetes client: {0}")]
     Client(String),
+    #[error("cannot get credentials for context \"{context}\": {reason}\n  hint: {hint}")]
+    Credentials {
+        context: String,
+        reason: String,
+        hint: String,
+    },
 }
 
 /// Connect timeout: a bastion that cannot reach the API should say so in seconds.
@@ -138,11 +144,30 @@ fn build(
     exec: Option<(String, Vec<String>)>,
 ) -> Result<Connection, ConnectError> {
     config.connect_timeout = Some(CONNECT_TIMEOUT);
-    // Retries are ours (`retry.rs`): bounded, logged, and counted in the walk's reason.
+    // Retries are ours (`request.rs`): bounded, logged, and counted in the walk's reason.
     config.default_retry = false;
     let server = config.cluster_url.to_string();
     let namespace = config.default_namespace.clone();
-    let builder = ClientBuilder::try_from(config).map_err(|e| ConnectError::Client(chain(&e)))?;
+    // Building the client runs an exec credential plugin once; its failure is the
+    // plugin's own message, never the command line (it carries the environment).
+    let plugin = exec
+        .as_ref()
+        .map(|(cmd, args)| format!("{cmd} {}", args.join(" ")));
+    let builder =
+        ClientBuilder::try_from(config).map_err(|e| match super::request::find_auth_error(&e) {
+            Some(auth) => {
+                let failure = super::request::credential_failure(auth, plugin.as_deref());
+                ConnectError::Credentials {
+                    context: context.clone().unwrap_or_else(|| "in-cluster".into()),
+                    reason: match &failure {
+                        crate::facts::FactError::Unavailable { reason, .. } => reason.clone(),
+                        other => other.to_string(),
+                    },
+                    hint: failure.hint().to_string(),
+                }
+            }
+            None => ConnectError::Client(chain(&e)),
+        })?;
     let client = builder.with_layer(&ReadOnlyLayer).build();
     Ok(Connection {
         client,

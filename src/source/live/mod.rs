@@ -65,6 +65,25 @@ impl LiveSource {
         &self.api.client
     }
 
+    /// One request before any walk, so that unreachable servers and failing credentials
+    /// are said once, plainly, instead of as an unknown on every step. The server's
+    /// `gitVersion` on success.
+    pub async fn probe(&self) -> Result<String, FactError> {
+        let intent = Intent {
+            verb: "get",
+            resource: "/version".into(),
+            namespace: None,
+        };
+        match request::get(&self.api, "/version", &intent).await? {
+            Reply::Ok(body) => Ok(serde_json::from_slice::<Value>(&body)
+                .ok()
+                .and_then(|v| v.get("gitVersion")?.as_str().map(str::to_string))
+                .unwrap_or_default()),
+            // Some API servers hide /version; the cluster still answered.
+            Reply::Status { .. } => Ok(String::new()),
+        }
+    }
+
     async fn answer(&self, query: &FactQuery) -> Result<Answer, FactError> {
         match query {
             FactQuery::Get {

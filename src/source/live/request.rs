@@ -189,7 +189,7 @@ fn find<'a, T: std::error::Error + 'static>(
     None
 }
 
-fn find_auth_error(e: &kube::Error) -> Option<&kube::client::AuthError> {
+pub(super) fn find_auth_error(e: &kube::Error) -> Option<&kube::client::AuthError> {
     if let kube::Error::Auth(auth) = e {
         return Some(auth);
     }
@@ -198,7 +198,7 @@ fn find_auth_error(e: &kube::Error) -> Option<&kube::client::AuthError> {
 
 /// The plugin's own words: "Error when retrieving token from sso: Token has expired and
 /// refresh failed" is what the user needs, not "exec plugin failed".
-fn credential_failure(e: &kube::client::AuthError, plugin: Option<&str>) -> FactError {
+pub(super) fn credential_failure(e: &kube::client::AuthError, plugin: Option<&str>) -> FactError {
     let plugin = plugin.unwrap_or("the exec command of the kubeconfig's user");
     use kube::client::AuthError;
     match e {

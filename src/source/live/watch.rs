@@ -148,25 +148,10 @@ impl LiveSource {
         let kinds = Arc::new(Mutex::new(BTreeMap::new()));
         let mut tasks = Vec::new();
         for spec in specs {
-            let initial = match self.resolver.resolve(&self.api, &spec.kind).await {
-                Ok(resource) => {
-                    let api_resource = ApiResource {
-                        group: resource.group.clone(),
-                        version: resource.version.clone(),
-                        api_version: resource.api_version(),
-                        kind: spec.kind.kind.clone(),
-                        plural: resource.plural.clone(),
-                    };
-                    let api: Api<DynamicObject> =
-                        Api::all_with(self.api.client.clone(), &api_resource);
-                    tasks.push(tokio::spawn(follow(
-                        api,
-                        spec.clone(),
-                        api_resource.api_version.clone(),
-                        kinds.clone(),
-                    )));
-                    Freshness::Syncing
-                }
+            // The entry exists before its task starts: the task stops when it is gone.
+            let resolved = self.resolver.resolve(&self.api, &spec.kind).await;
+            let freshness = match &resolved {
+                Ok(_) => Freshness::Syncing,
                 Err(e) => Freshness::Stale {
                     error: e.to_string(),
                     at: Utc::now(),
@@ -177,9 +162,25 @@ impl LiveSource {
                 spec.kind.clone(),
                 Watched {
                     objects: BTreeMap::new(),
-                    freshness: initial,
+                    freshness,
                 },
             );
+            if let Ok(resource) = resolved {
+                let api_resource = ApiResource {
+                    group: resource.group.clone(),
+                    version: resource.version.clone(),
+                    api_version: resource.api_version(),
+                    kind: spec.kind.kind.clone(),
+                    plural: resource.plural.clone(),
+                };
+                let api: Api<DynamicObject> = Api::all_with(self.api.client.clone(), &api_resource);
+                tasks.push(tokio::spawn(follow(
+                    api,
+                    spec.clone(),
+                    api_resource.api_version.clone(),
+                    kinds.clone(),
+                )));
+            }
         }
         Watches { kinds, tasks }
     }
