@@ -10,7 +10,7 @@ use ktriage::source::snapshot::Snapshot;
 use serde_json::{Value, json};
 mod common;
 
-use common::{Case, cases, copy_dir};
+use common::{Case, cases, copy_dir, names_what_a_dump_lacks};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -202,20 +202,6 @@ fn to_cluster_info_dump(native: &Path, out: &Path) {
     }
 }
 
-/// Kinds whose objects a cluster-info dump never holds: a walk that needed one may stop
-/// or route on, and must say so.
-const NOT_IN_A_DUMP: &[&str] = &[
-    "NetworkPolicy",
-    "EndpointSlice",
-    "Endpoints",
-    "PodDisruptionBudget",
-    "Namespace",
-    "ConfigMap",
-    "PriorityClass",
-    "NodeClaim",
-    "previous",
-];
-
 #[test]
 fn eviction_and_dns_cases_conclude_the_same_from_a_cluster_info_dump() {
     let scratch = tempfile::tempdir().unwrap();
@@ -242,19 +228,8 @@ fn eviction_and_dns_cases_conclude_the_same_from_a_cluster_info_dump() {
         }
         // A different outcome is only allowed where the walk lacked what a dump cannot
         // hold, and says so.
-        let missing = dumped["missing"].to_string();
-        let path_unknowns = dumped["path"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|s| s["outcome"] == "unknown")
-            .map(|s| s["reason"].to_string())
-            .collect::<Vec<_>>()
-            .join(" ");
         assert!(
-            NOT_IN_A_DUMP
-                .iter()
-                .any(|k| missing.contains(k) || path_unknowns.contains(k)),
+            names_what_a_dump_lacks(&dumped),
             "{} / {}: from a cluster-info dump the walk gives {:?} ({}) instead of {:?} without naming data a dump lacks:\n{dumped:#}",
             case.runbook,
             case.name,

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::root;
+use common::{cases, copy_dir, names_what_a_dump_lacks, root};
 use ktriage::facts::GroupKind;
 use ktriage::source::snapshot::Snapshot;
 use serde_json::Value;
@@ -29,10 +29,14 @@ impl Drop for Serve {
 }
 
 fn serve(fixture: &str, extra: &[&str]) -> Serve {
+    serve_path(&root().join("tests/fixtures").join(fixture), extra)
+}
+
+fn serve_path(fixture: &Path, extra: &[&str]) -> Serve {
+    let fixture = fixture.to_path_buf();
     let home = tempfile::tempdir().unwrap();
     let kubeconfig = home.path().join("kubeconfig");
     let access_log = home.path().join("access.log");
-    let fixture = root().join("tests/fixtures").join(fixture);
     let mut child = Command::new(env!("CARGO_BIN_EXE_ktriage"))
         .arg("serve")
         .arg(&fixture)
@@ -368,19 +372,22 @@ fn delete_is_refused_and_nothing_changes() {
 }
 
 #[test]
-fn unknown_kinds_and_uncaptured_kinds_are_404_not_500() {
+fn unknown_kinds_are_404_and_uncaptured_kinds_are_flagged_never_500() {
     let s = serve("evict-memory-pressure", &[]);
     let (ok, _, err) = s.kubectl(&["get", "--raw", "/apis/example.com/v1/widgets"]);
     assert!(!ok && err.contains("NotFound"), "{err}");
+    // A kind the snapshot did not capture lists empty (kubectl's cluster-info dump lists
+    // every standard kind), with a warning kubectl prints: the emptiness was not observed.
     let (ok, _, err) = s.kubectl(&["get", "networkpolicies", "-A"]);
+    assert!(ok, "{err}");
     assert!(
-        !ok,
-        "a kind the snapshot did not capture is not an empty list"
-    );
-    assert!(
-        err.contains("no NetworkPolicy objects in this snapshot"),
+        err.contains(
+            "Warning: ktriage serve: not captured: no NetworkPolicy objects in this snapshot"
+        ),
         "{err}"
     );
+    let (ok, _, err) = s.kubectl(&["get", "pods", "-A"]);
+    assert!(ok && !err.contains("Warning"), "{err}");
     assert!(!s.access_log().contains(" 500"), "{}", s.access_log());
 }
 
@@ -397,5 +404,74 @@ fn a_non_loopback_address_is_refused() {
     assert!(
         err.contains("not a loopback address") && err.contains("--listen-any"),
         "{err}"
+    );
+}
+
+/// `ktriage run ... --output json` over a snapshot: the walk record.
+fn walk(runbook: &str, snapshot: &Path, flags: &[String]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["run", runbook, "--output", "json", "--snapshot"])
+        .arg(snapshot)
+        .args(flags)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{runbook} over {}: {e}: {}",
+            snapshot.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn a_cluster_info_dump_taken_by_kubectl_from_serve_concludes_the_same() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut dumps: std::collections::BTreeMap<PathBuf, (PathBuf, PathBuf)> = Default::default();
+    let mut same = 0;
+    for case in cases() {
+        if case.runbook != "pod-evictions" && case.runbook != "dns-timeouts" {
+            continue;
+        }
+        let n = dumps.len();
+        let (native, dump) = dumps
+            .entry(case.snapshot.clone())
+            .or_insert_with(|| {
+                let native = scratch.path().join(format!("native-{n}"));
+                copy_dir(&case.snapshot, &native, "aws");
+                let dump = scratch.path().join(format!("dump-{n}"));
+                let s = serve_path(&native, &[]);
+                s.ok(&[
+                    "cluster-info",
+                    "dump",
+                    "--all-namespaces",
+                    "--output-directory",
+                    dump.to_str().unwrap(),
+                ]);
+                assert!(dump.join("nodes.json").exists());
+                assert!(!s.access_log().contains(" 500"), "{}", s.access_log());
+                (native, dump)
+            })
+            .clone();
+        let flags = case.flags();
+        let expected = walk(&case.runbook, &native, &flags);
+        let dumped = walk(&case.runbook, &dump, &flags);
+        let verdict = |r: &Value| (r["status"].clone(), r["conclusion"]["code"].clone());
+        if verdict(&dumped) == verdict(&expected) {
+            same += 1;
+            continue;
+        }
+        assert!(
+            names_what_a_dump_lacks(&dumped),
+            "{} / {}: from kubectl's dump the walk gives {:?} instead of {:?} without naming data a dump lacks:\n{dumped:#}",
+            case.runbook,
+            case.name,
+            verdict(&dumped),
+            verdict(&expected)
+        );
+    }
+    assert!(
+        same >= 15,
+        "only {same} cases concluded the same from kubectl's dump"
     );
 }

@@ -334,29 +334,34 @@ impl State {
                 }
                 let watch = matches!(param("watch"), Some("true" | "1"));
                 let selectors = (param("labelSelector"), param("fieldSelector"));
-                let objects = match self.select(served, target.namespace.as_deref(), selectors) {
-                    Ok(objects) => objects,
-                    Err(bad) => return bad,
-                };
-                if watch {
+                let (objects, not_captured) =
+                    match self.select(served, target.namespace.as_deref(), selectors) {
+                        Ok(selected) => selected,
+                        Err(bad) => return bad,
+                    };
+                let mut response = if watch {
                     let timeout = param("timeoutSeconds")
                         .and_then(|t| t.parse::<u64>().ok())
                         .unwrap_or(1800)
                         .min(3600);
-                    return watch_response(objects, Duration::from_secs(timeout));
-                }
-                if accept.contains("as=Table") {
+                    watch_response(objects, Duration::from_secs(timeout))
+                } else if accept.contains("as=Table") {
                     let values: Vec<Value> = objects
                         .iter()
                         .filter_map(|t| serde_json::from_str(t).ok())
                         .collect();
                     let include = table::IncludeObject::parse(param("includeObject"));
-                    return json_response(
+                    json_response(
                         StatusCode::OK,
                         &table::table(&served.kind, &values, self.now, include),
-                    );
+                    )
+                } else {
+                    list_response(served, objects, param("limit"), param("continue"))
+                };
+                if let Some(reason) = not_captured {
+                    warn_not_captured(&mut response, &reason);
                 }
-                list_response(served, objects, param("limit"), param("continue"))
+                response
             }
             Route::Object { target, name } => {
                 let Some(served) = self.served(&target) else {
@@ -452,14 +457,14 @@ impl State {
         ))
     }
 
-    /// The objects a list selects, as JSON texts. Selectors the API would reject are a
-    /// 400; a kind the snapshot did not capture lists empty, as on a real cluster.
+    /// The objects a list selects, as JSON texts, and why the list is empty when the
+    /// snapshot did not capture the kind (there). Selectors the API would reject are a 400.
     fn select(
         &self,
         served: &Served,
         namespace: Option<&str>,
         (labels, fields): (Option<&str>, Option<&str>),
-    ) -> Result<Vec<String>, Response<Body>> {
+    ) -> Result<(Vec<String>, Option<String>), Response<Body>> {
         let bad = |what: &str, text: &str, e: String| {
             status(
                 StatusCode::BAD_REQUEST,
@@ -479,10 +484,10 @@ impl State {
         let gk = served.group_kind();
         let own = self.snapshot.list_json(&gk, ns, labels, fields);
         if gk != GroupKind::new("", "Event") {
-            return match own {
-                Ok(list) => Ok(list.into_iter().map(|c| c.into_owned()).collect()),
-                Err(e) => Err(not_captured(&e)),
-            };
+            return Ok(match own {
+                Ok(list) => (list.into_iter().map(|c| c.into_owned()).collect(), None),
+                Err(e) => (Vec::new(), Some(reason_of(&e))),
+            });
         }
         // The API server shows every event through both event APIs; a snapshot keeps
         // each where it was captured, so the core API also shows events.k8s.io ones.
@@ -501,10 +506,10 @@ impl State {
         let mut texts: Vec<String> = match (own, &converted) {
             (Ok(list), _) => list.into_iter().map(|c| c.into_owned()).collect(),
             (Err(_), Ok(_)) => Vec::new(),
-            (Err(e), Err(_)) => return Err(not_captured(&e)),
+            (Err(e), Err(_)) => return Ok((Vec::new(), Some(reason_of(&e)))),
         };
         texts.extend(converted.unwrap_or_default());
-        Ok(texts)
+        Ok((texts, None))
     }
 
     fn log(&self, namespace: &str, pod: &str, params: &route::Params) -> Response<Body> {
@@ -835,15 +840,42 @@ fn not_found(plural: &str, group: &str, name: &str) -> Response<Body> {
     )
 }
 
-/// A kind (or namespace) the snapshot did not capture: a 404 that names no object, with
-/// the snapshot's own reason. An empty list would claim that nothing exists, which
-/// nobody observed.
-fn not_captured(e: &FactError) -> Response<Body> {
-    let message = match e {
+/// The prefix of the warning that marks a list as empty for want of data. kubectl
+/// prints it; ktriage's live source reads the list as unavailable, not as "none exist",
+/// so a walk over `serve` is as honest as one over the snapshot itself.
+pub const NOT_CAPTURED_WARNING: &str = "ktriage serve: not captured: ";
+
+fn reason_of(e: &FactError) -> String {
+    match e {
         FactError::Unavailable { reason, .. } => reason.clone(),
         other => other.to_string(),
-    };
-    status(StatusCode::NOT_FOUND, "NotFound", &message, None)
+    }
+}
+
+/// A kind the snapshot did not capture lists empty, as a cluster without such objects
+/// would (kubectl's `cluster-info dump` lists every standard kind), with a standard
+/// `Warning` header that says the emptiness is unknown, not observed.
+fn warn_not_captured(response: &mut Response<Body>, reason: &str) {
+    let text: String = format!("{NOT_CAPTURED_WARNING}{reason}")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .filter(|c| *c != '"' && *c != '\\')
+        .collect();
+    if let Ok(value) = http::HeaderValue::from_str(&format!("299 - \"{text}\"")) {
+        response.headers_mut().append(header::WARNING, value);
+    }
+}
+
+/// A kind (or namespace) the snapshot did not capture, asked for by name: a 404 that
+/// names no object (a missing object's 404 names it), with the snapshot's own reason.
+fn not_captured(e: &FactError) -> Response<Body> {
+    status(StatusCode::NOT_FOUND, "NotFound", &reason_of(e), None)
 }
 
 fn not_found_path(path: &str) -> Response<Body> {

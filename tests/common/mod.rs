@@ -80,3 +80,34 @@ pub fn copy_dir(from: &Path, to: &Path, skip: &str) {
         }
     }
 }
+
+/// Kinds whose objects a cluster-info dump never holds: a walk that needed one may stop
+/// or route on, and must say so.
+pub const NOT_IN_A_DUMP: &[&str] = &[
+    "NetworkPolicy",
+    "EndpointSlice",
+    "Endpoints",
+    "PodDisruptionBudget",
+    "Namespace",
+    "ConfigMap",
+    "PriorityClass",
+    "NodeClaim",
+    "previous",
+];
+
+/// Whether a walk over a cluster-info dump may differ from the walk over the snapshot it
+/// came from: only where it lacked what a dump cannot hold, and says so.
+pub fn names_what_a_dump_lacks(dumped: &Value) -> bool {
+    let missing = dumped["missing"].to_string();
+    let path_unknowns = dumped["path"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| s["outcome"] == "unknown")
+        .map(|s| s["reason"].to_string())
+        .collect::<Vec<_>>()
+        .join(" ");
+    NOT_IN_A_DUMP
+        .iter()
+        .any(|k| missing.contains(k) || path_unknowns.contains(k))
+}

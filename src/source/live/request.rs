@@ -87,6 +87,12 @@ pub async fn get(api: &Api, path: &str, intent: &Intent) -> Result<Reply, FactEr
             }
             Ok(Ok((code, headers, body))) => {
                 if code.is_success() {
+                    if let Some(reason) = not_captured(&headers) {
+                        return Err(FactError::unavailable(
+                            reason,
+                            "the server serves a snapshot that did not capture this; capture it, or run against the cluster",
+                        ));
+                    }
                     return Ok(Reply::Ok(body));
                 }
                 let message = status_message(&body, code);
@@ -258,6 +264,20 @@ fn status_message(body: &[u8], code: StatusCode) -> String {
     } else {
         text
     }
+}
+
+/// `ktriage serve`'s warning on a list it could only answer empty for want of data.
+fn not_captured(headers: &http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(http::header::WARNING)
+        .iter()
+        .find_map(|value| {
+            let text = value.to_str().ok()?;
+            let quoted = text.split_once('"')?.1.strip_suffix('"')?;
+            quoted
+                .strip_prefix(crate::serve::NOT_CAPTURED_WARNING)
+                .map(str::to_string)
+        })
 }
 
 fn names_object(body: &[u8]) -> bool {
