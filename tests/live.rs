@@ -277,8 +277,7 @@ async fn forbidden_resources_never_produce_another_conclusion() {
                 case.name
             );
             let plural = resource.split('.').next().unwrap();
-            if walk.to_string().contains(&format!("forbidden: cannot "))
-                && walk.to_string().contains(plural)
+            if walk.to_string().contains("forbidden: cannot ") && walk.to_string().contains(plural)
             {
                 *named.entry(resource).or_default() += 1;
             }

@@ -32,6 +32,10 @@ use tokio::net::TcpListener;
 
 pub type Body = BoxBody<Bytes, Infallible>;
 
+/// The JSON texts of the objects a list selects, and why it is empty when the snapshot
+/// did not capture them.
+type Selected = (Vec<String>, Option<String>);
+
 #[derive(Clone, Debug, Default)]
 pub struct ServeOptions {
     pub listen: Option<SocketAddr>,
@@ -289,7 +293,7 @@ impl State {
         if self
             .options
             .fail_every
-            .is_some_and(|every| every > 0 && n % every == 0)
+            .is_some_and(|every| every > 0 && n.is_multiple_of(every))
         {
             return status(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -337,7 +341,7 @@ impl State {
                 let (objects, not_captured) =
                     match self.select(served, target.namespace.as_deref(), selectors) {
                         Ok(selected) => selected,
-                        Err(bad) => return bad,
+                        Err(bad) => return *bad,
                     };
                 let mut response = if watch {
                     let timeout = param("timeoutSeconds")
@@ -464,14 +468,14 @@ impl State {
         served: &Served,
         namespace: Option<&str>,
         (labels, fields): (Option<&str>, Option<&str>),
-    ) -> Result<(Vec<String>, Option<String>), Response<Body>> {
+    ) -> Result<Selected, Box<Response<Body>>> {
         let bad = |what: &str, text: &str, e: String| {
-            status(
+            Box::new(status(
                 StatusCode::BAD_REQUEST,
                 "BadRequest",
                 &format!("unable to parse requirement: invalid {what} selector \"{text}\": {e}"),
                 None,
-            )
+            ))
         };
         if let Some(l) = labels {
             LabelSelector::parse(l).map_err(|e| bad("label", l, e))?;
