@@ -408,25 +408,44 @@ fn a_non_loopback_address_is_refused() {
     );
 }
 
-/// `ktriage run ... --output json` over a snapshot: the walk record.
-fn walk(runbook: &str, snapshot: &Path, flags: &[String]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_ktriage"))
-        .args(["run", runbook, "--output", "json", "--snapshot"])
-        .arg(snapshot)
-        .args(flags)
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+/// `ktriage run ... --output json` over a snapshot, in-process (the binary's code path,
+/// without loading the runbooks once per walk): the walk record.
+fn walk(
+    runtime: &tokio::runtime::Runtime,
+    catalog: &ktriage::runbook::Catalog,
+    runbook: &str,
+    snapshot: &Path,
+    flags: &[String],
+) -> Value {
+    use clap::Parser;
+    let mut args: Vec<String> = ["ktriage", "run", runbook, "--output", "json", "--snapshot"]
+        .map(String::from)
+        .to_vec();
+    args.push(snapshot.display().to_string());
+    args.extend(flags.iter().cloned());
+    let cli = ktriage::cli::Cli::try_parse_from(&args).unwrap();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    runtime.block_on(ktriage::commands::execute_with(
+        catalog,
+        cli,
+        &mut ktriage::commands::Io {
+            out: &mut out,
+            err: &mut err,
+        },
+    ));
+    serde_json::from_slice(&out).unwrap_or_else(|e| {
         panic!(
             "{runbook} over {}: {e}: {}",
             snapshot.display(),
-            String::from_utf8_lossy(&out.stderr)
+            String::from_utf8_lossy(&err)
         )
     })
 }
 
 #[test]
 fn a_cluster_info_dump_taken_by_kubectl_from_serve_concludes_the_same() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let catalog = ktriage::runbook::Catalog::load(&[]);
     let scratch = tempfile::tempdir().unwrap();
     let mut dumps: std::collections::BTreeMap<PathBuf, (PathBuf, PathBuf)> = Default::default();
     let mut same = 0;
@@ -455,8 +474,8 @@ fn a_cluster_info_dump_taken_by_kubectl_from_serve_concludes_the_same() {
             })
             .clone();
         let flags = case.flags();
-        let expected = walk(&case.runbook, &native, &flags);
-        let dumped = walk(&case.runbook, &dump, &flags);
+        let expected = walk(&runtime, &catalog, &case.runbook, &native, &flags);
+        let dumped = walk(&runtime, &catalog, &case.runbook, &dump, &flags);
         let verdict = |r: &Value| (r["status"].clone(), r["conclusion"]["code"].clone());
         if verdict(&dumped) == verdict(&expected) {
             same += 1;
