@@ -20,6 +20,38 @@ pub fn sanitize(s: &str) -> String {
     out
 }
 
+/// A duration as kubectl prints ages (`k8s.io/apimachinery/pkg/util/duration.HumanDuration`):
+/// about two significant figures — "90s", "5m30s", "65m", "3h15m", "20h", "2d5h", "30d",
+/// "2y3d". Negative durations are printed with a sign.
+pub fn kubectl_duration(d: chrono::TimeDelta) -> String {
+    // Whole seconds, truncated toward zero like Go's int(d.Seconds()).
+    let seconds = d.num_seconds();
+    if seconds < 0 {
+        return format!("-{}", kubectl_duration(-d));
+    }
+    let with = |big: i64, unit: &str, small: i64, small_unit: &str| {
+        if small == 0 {
+            format!("{big}{unit}")
+        } else {
+            format!("{big}{unit}{small}{small_unit}")
+        }
+    };
+    let minutes = seconds / 60;
+    let hours = seconds / 3600;
+    let days = hours / 24;
+    match () {
+        _ if seconds < 2 * 60 => format!("{seconds}s"),
+        _ if minutes < 10 => with(minutes, "m", seconds % 60, "s"),
+        _ if minutes < 3 * 60 => format!("{minutes}m"),
+        _ if hours < 8 => with(hours, "h", minutes % 60, "m"),
+        _ if hours < 48 => format!("{hours}h"),
+        _ if hours < 8 * 24 => with(days, "d", hours % 24, "h"),
+        _ if days < 2 * 365 => format!("{days}d"),
+        _ if days < 8 * 365 => with(days / 365, "y", days % 365, "d"),
+        _ => format!("{}y", days / 365),
+    }
+}
+
 /// Greedy word wrap to `width` columns (by chars), each line prefixed with `indent`;
 /// words longer than a line are split rather than overflowing.
 pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {

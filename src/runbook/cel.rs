@@ -531,38 +531,9 @@ pub fn render(v: &Value) -> String {
     }
 }
 
-/// `3d4h`, `2h5m`, `18m`, `42s`: the two largest units, as kubectl prints ages.
+/// Durations read as kubectl prints ages, so a runbook's "for 19m" matches `kubectl get`.
 pub fn human_duration(d: chrono::Duration) -> String {
-    let secs = d.num_seconds();
-    let (sign, secs) = if secs < 0 { ("-", -secs) } else { ("", secs) };
-    let (days, hours, mins, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3_600,
-        secs % 3_600 / 60,
-        secs % 60,
-    );
-    let text = if days > 0 {
-        if hours > 0 {
-            format!("{days}d{hours}h")
-        } else {
-            format!("{days}d")
-        }
-    } else if hours > 0 {
-        if mins > 0 {
-            format!("{hours}h{mins}m")
-        } else {
-            format!("{hours}h")
-        }
-    } else if mins > 0 {
-        if s > 0 && mins < 10 {
-            format!("{mins}m{s}s")
-        } else {
-            format!("{mins}m")
-        }
-    } else {
-        format!("{s}s")
-    };
-    format!("{sign}{text}")
+    crate::text::kubectl_duration(d)
 }
 
 #[cfg(test)]
@@ -767,11 +738,16 @@ mod tests {
         );
         assert_eq!(
             human_duration(chrono::Duration::seconds(2 * 3600 + 300)),
-            "2h5m"
+            "125m"
         );
         assert_eq!(
             human_duration(chrono::Duration::seconds(3 * 86_400 + 4 * 3600)),
             "3d4h"
         );
+        assert_eq!(
+            human_duration(chrono::Duration::seconds(5 * 3600 + 20 * 60)),
+            "5h20m"
+        );
+        assert_eq!(human_duration(chrono::Duration::seconds(-90)), "-90s");
     }
 }

@@ -7,7 +7,7 @@
 //! against the captured cluster, this module must compute the same cells the kube-apiserver's
 //! printers do (`pkg/printers/internalversion/printers.go`): the same columns, the same
 //! status logic ("CrashLoopBackOff", "Init:0/1", "Terminating", "NotReady,SchedulingDisabled"),
-//! the same `<none>`/`<unset>`/`<pending>` placeholders and the same ages
+//! the same `<none>`/`<unset>`/`<pending>` cell texts for absent values, and the same ages
 //! (`k8s.io/apimachinery/pkg/util/duration.HumanDuration`).
 //!
 //! Like the real server, every row carries every column (the server prints "wide" and lets
@@ -129,64 +129,14 @@ fn age_of(time: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// `duration.HumanDuration`: about two significant figures. Up to a second in the future
-/// is "0s" (clock skew), further is "<invalid>".
+/// An age as the API server prints it: up to a second in the future is "0s" (clock
+/// skew), further is "<invalid>".
 fn human_duration(d: TimeDelta) -> String {
-    // Whole seconds, truncated toward zero like Go's int(d.Seconds()).
-    let seconds = d.num_seconds();
-    if seconds < -1 {
-        return "<invalid>".to_string();
+    match d.num_seconds() {
+        ..-1 => "<invalid>".to_string(),
+        -1 => "0s".to_string(),
+        _ => crate::text::kubectl_duration(d),
     }
-    if seconds < 0 {
-        return "0s".to_string();
-    }
-    if seconds < 60 * 2 {
-        return format!("{seconds}s");
-    }
-    let minutes = seconds / 60;
-    if minutes < 10 {
-        let s = seconds % 60;
-        return if s == 0 {
-            format!("{minutes}m")
-        } else {
-            format!("{minutes}m{s}s")
-        };
-    }
-    if minutes < 60 * 3 {
-        return format!("{minutes}m");
-    }
-    let hours = seconds / 3600;
-    if hours < 8 {
-        let m = minutes % 60;
-        return if m == 0 {
-            format!("{hours}h")
-        } else {
-            format!("{hours}h{m}m")
-        };
-    }
-    if hours < 48 {
-        return format!("{hours}h");
-    }
-    if hours < 24 * 8 {
-        let h = hours % 24;
-        return if h == 0 {
-            format!("{}d", hours / 24)
-        } else {
-            format!("{}d{h}h", hours / 24)
-        };
-    }
-    if hours < 24 * 365 * 2 {
-        return format!("{}d", hours / 24);
-    }
-    if hours < 24 * 365 * 8 {
-        let days = (hours / 24) % 365;
-        return if days == 0 {
-            format!("{}y", hours / 24 / 365)
-        } else {
-            format!("{}y{days}d", hours / 24 / 365)
-        };
-    }
-    format!("{}y", hours / 24 / 365)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -251,9 +201,9 @@ fn deleting(object: &Value) -> bool {
     at(object, &["metadata", "deletionTimestamp"]).is_some()
 }
 
-/// `s`, or `placeholder` when empty.
-fn or(s: &str, placeholder: &str) -> String {
-    let chosen = if s.is_empty() { placeholder } else { s };
+/// `s`, or the printer's word for an absent value (`<none>`, `<unset>`) when empty.
+fn or(s: &str, absent: &str) -> String {
+    let chosen = if s.is_empty() { absent } else { s };
     chosen.to_string()
 }
 
