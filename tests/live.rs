@@ -511,28 +511,29 @@ async fn exec_plugins_run_non_interactively_and_their_errors_are_shown() {
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
+    let script = |name: &str, body: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path.display().to_string()
+    };
+    let catalog = &catalog;
+    let triage_with = |plugin: String| {
+        let kubeconfig = exec_kubeconfig(dir.path(), &served.kubeconfig, &plugin);
+        let args = ["triage", "--kubeconfig", &kubeconfig.display().to_string()].map(String::from);
+        async move { ktriage(catalog, &args).await }
+    };
     // A plugin that fails the way an expired AWS SSO session does, and records whether
     // it was told it may not prompt.
     let seen = dir.path().join("exec-info");
-    let failing = dir.path().join("aws-expired");
-    std::fs::write(
-        &failing,
-        format!(
-            "#!/bin/sh\necho \"$KUBERNETES_EXEC_INFO\" > {}\necho 'Error loading SSO Token: Token for sso-session prod has expired' >&2\nexit 255\n",
+    let failing = script(
+        "aws-expired",
+        &format!(
+            "echo \"$KUBERNETES_EXEC_INFO\" > {}\necho 'Error loading SSO Token: Token for sso-session prod has expired' >&2\nexit 255",
             seen.display()
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&failing, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let kubeconfig = exec_kubeconfig(
-        dir.path(),
-        &served.kubeconfig,
-        &failing.display().to_string(),
     );
-    let args: Vec<String> = ["triage", "--kubeconfig", &kubeconfig.display().to_string()]
-        .map(String::from)
-        .to_vec();
-    let (code, _, err) = ktriage(&catalog, &args).await;
+    let (code, _, err) = triage_with(failing).await;
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("Token for sso-session prod has expired"),
@@ -542,31 +543,16 @@ async fn exec_plugins_run_non_interactively_and_their_errors_are_shown() {
     let info = std::fs::read_to_string(&seen).unwrap();
     assert!(info.contains("\"interactive\":false"), "{info}");
     // A plugin that is not installed.
-    let kubeconfig = exec_kubeconfig(dir.path(), &served.kubeconfig, "/nonexistent/aws");
-    let args: Vec<String> = ["triage", "--kubeconfig", &kubeconfig.display().to_string()]
-        .map(String::from)
-        .to_vec();
-    let (code, _, err) = ktriage(&catalog, &args).await;
+    let (code, _, err) = triage_with("/nonexistent/aws".into()).await;
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("not installed"), "{err}");
     assert!(err.contains("/nonexistent/aws"), "{err}");
     // A working plugin: the token reaches the server and the triage runs.
-    let working = dir.path().join("aws-ok");
-    std::fs::write(
-        &working,
-        "#!/bin/sh\necho '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"k8s-aws-v1.test\"}}'\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&working, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let kubeconfig = exec_kubeconfig(
-        dir.path(),
-        &served.kubeconfig,
-        &working.display().to_string(),
+    let working = script(
+        "aws-ok",
+        "echo '{\"kind\":\"ExecCredential\",\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"status\":{\"token\":\"k8s-aws-v1.test\"}}'",
     );
-    let args: Vec<String> = ["triage", "--kubeconfig", &kubeconfig.display().to_string()]
-        .map(String::from)
-        .to_vec();
-    let (code, out, err) = ktriage(&catalog, &args).await;
+    let (code, out, err) = triage_with(working).await;
     assert_ne!(code, 1, "{err}");
     assert!(out.contains("pod-evictions"), "{out}");
 }

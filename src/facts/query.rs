@@ -58,6 +58,15 @@ pub struct ObjectRef {
 }
 
 impl ObjectRef {
+    /// The namespace its events are looked up in: its own, or every namespace for a
+    /// cluster-scoped kind (a Node's events may be recorded in `default` or elsewhere).
+    pub fn events_namespace(&self) -> Option<&str> {
+        let cluster_scoped = crate::kinds::by_kind(&self.kind).is_some_and(|r| !r.namespaced);
+        self.namespace
+            .as_deref()
+            .filter(|ns| !ns.is_empty() && !cluster_scoped)
+    }
+
     /// Whether an event whose reference carries `uid` is about this object: only an
     /// earlier object of the same name is excluded. The kubelet records node events with
     /// the node's name as the uid (`kubectl describe node` looks both up for that reason).

@@ -23,11 +23,12 @@ impl Served {
     }
 
     pub fn group_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        crate::kinds::api_version(&self.group, &self.version)
+    }
+
+    /// As RBAC names it: `deployments.apps`.
+    pub fn rbac_name(&self) -> String {
+        crate::kinds::qualified(&self.plural, &self.group)
     }
 }
 

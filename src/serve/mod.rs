@@ -7,9 +7,9 @@ pub mod route;
 pub mod table;
 
 use crate::facts::{FactError, GroupKind, shape};
-use crate::source::Source;
 use crate::source::selector::{FieldSelector, LabelSelector};
 use crate::source::snapshot::Snapshot;
+use crate::source::{NOT_CAPTURED_WARNING, Source};
 use bytes::Bytes;
 use catalog::{Catalog, Served};
 use chrono::{DateTime, Utc};
@@ -84,6 +84,8 @@ struct State {
     requests: AtomicU64,
     access_log: Option<Mutex<std::fs::File>>,
     now: DateTime<Utc>,
+    /// `/version`, read off the snapshot once.
+    version: Value,
 }
 
 const DEFAULT_PORT_ADDR: &str = "127.0.0.1:0";
@@ -119,6 +121,7 @@ impl Server {
         let token = options.listen_any.then(random_token);
         let now = snapshot.info().now;
         let catalog = Catalog::new(&snapshot);
+        let version = version_of(&snapshot);
         Ok(Server {
             listener,
             state: Arc::new(State {
@@ -129,6 +132,7 @@ impl Server {
                 requests: AtomicU64::new(0),
                 access_log,
                 now,
+                version,
             }),
         })
     }
@@ -310,7 +314,7 @@ impl State {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         match route::parse(path) {
-            Route::Version => json_response(StatusCode::OK, &self.version()),
+            Route::Version => json_response(StatusCode::OK, &self.version),
             Route::CoreVersions => json_response(
                 StatusCode::OK,
                 &json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}),
@@ -422,11 +426,7 @@ impl State {
         namespace: Option<&str>,
         name: Option<&str>,
     ) -> Option<Response<Body>> {
-        let rbac = if served.group.is_empty() {
-            served.plural.clone()
-        } else {
-            format!("{}.{}", served.plural, served.group)
-        };
+        let rbac = served.rbac_name();
         self.deny(verb, &rbac, &served.plural, &served.group, namespace, name)
     }
 
@@ -537,49 +537,39 @@ impl State {
         let Some(pod_object) = pod_object else {
             return not_found("pods", "", pod);
         };
-        let containers: Vec<String> = ["initContainers", "containers", "ephemeralContainers"]
-            .iter()
-            .flat_map(|k| {
-                pod_object
-                    .pointer(&format!("/spec/{k}"))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            })
-            .filter_map(|c| c.get("name")?.as_str().map(str::to_string))
-            .collect();
+        let names = |key: &str| -> Vec<String> {
+            pod_object
+                .pointer(&format!("/spec/{key}"))
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.get("name")?.as_str().map(str::to_string))
+                .collect()
+        };
+        let main = names("containers");
         let container = match param("container") {
             Some(c) if !c.is_empty() => c.to_string(),
-            _ => {
-                let main: Vec<&String> = pod_object
-                    .pointer("/spec/containers")
-                    .and_then(Value::as_array)
-                    .map(|cs| {
-                        cs.iter()
-                            .filter_map(|c| c.get("name")?.as_str())
-                            .filter_map(|n| containers.iter().find(|c| *c == n))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                match main.as_slice() {
-                    [only] => only.to_string(),
-                    _ => {
-                        return status(
-                            StatusCode::BAD_REQUEST,
-                            "BadRequest",
-                            &format!(
-                                "a container name must be specified for pod {pod}, choose one of: [{}]",
-                                main.iter()
-                                    .map(|s| s.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(" ")
-                            ),
-                            None,
-                        );
-                    }
+            // Without `container`, only a pod with one container has a log to give.
+            _ => match main.as_slice() {
+                [only] => only.clone(),
+                _ => {
+                    return status(
+                        StatusCode::BAD_REQUEST,
+                        "BadRequest",
+                        &format!(
+                            "a container name must be specified for pod {pod}, choose one of: [{}]",
+                            main.join(" ")
+                        ),
+                        None,
+                    );
                 }
-            }
+            },
         };
+        let containers: Vec<String> = ["initContainers", "ephemeralContainers"]
+            .iter()
+            .flat_map(|key| names(key))
+            .chain(main)
+            .collect();
         if !containers.contains(&container) {
             return status(
                 StatusCode::BAD_REQUEST,
@@ -643,33 +633,6 @@ impl State {
         text_response(StatusCode::OK, "text/plain", out)
     }
 
-    fn version(&self) -> Value {
-        // The newest kubelet the snapshot shows is the best evidence of the server's
-        // version it holds; without nodes the version is not claimed.
-        let kubelet = self
-            .snapshot
-            .list_json(&GroupKind::new("", "Node"), None, None, None)
-            .ok()
-            .into_iter()
-            .flatten()
-            .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
-            .filter_map(|n| {
-                n.pointer("/status/nodeInfo/kubeletVersion")?
-                    .as_str()
-                    .map(str::to_string)
-            })
-            .max();
-        let git = kubelet.unwrap_or_else(|| "v0.0.0-unknown".into());
-        let mut parts = git.trim_start_matches('v').split(['.', '-', '+']);
-        let major = parts.next().unwrap_or("0").to_string();
-        let minor = parts.next().unwrap_or("0").to_string();
-        json!({
-            "major": major, "minor": minor, "gitVersion": git,
-            "gitCommit": "", "gitTreeState": "", "buildDate": "",
-            "goVersion": "", "compiler": "ktriage-serve", "platform": "linux/amd64"
-        })
-    }
-
     fn group_list(&self) -> Value {
         let groups: Vec<Value> = self
             .catalog
@@ -723,6 +686,39 @@ impl State {
             "resources": resources,
         }))
     }
+}
+
+/// `/version` for a snapshot.
+fn version_of(snapshot: &Snapshot) -> Value {
+    // The newest kubelet the snapshot shows is the best evidence of the server's
+    // version it holds; without nodes the version is not claimed.
+    let kubelet = snapshot
+        .list_json(&GroupKind::new("", "Node"), None, None, None)
+        .ok()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| serde_json::from_str::<Value>(&t).ok())
+        .filter_map(|n| {
+            n.pointer("/status/nodeInfo/kubeletVersion")?
+                .as_str()
+                .map(str::to_string)
+        })
+        // Numerically: v1.31 is newer than v1.9.
+        .max_by_key(|v| {
+            v.trim_start_matches('v')
+                .split(['.', '-', '+'])
+                .map_while(|p| p.parse::<u64>().ok())
+                .collect::<Vec<_>>()
+        });
+    let git = kubelet.unwrap_or_else(|| "v0.0.0-unknown".into());
+    let mut parts = git.trim_start_matches('v').split(['.', '-', '+']);
+    let major = parts.next().unwrap_or("0").to_string();
+    let minor = parts.next().unwrap_or("0").to_string();
+    json!({
+        "major": major, "minor": minor, "gitVersion": git,
+        "gitCommit": "", "gitTreeState": "", "buildDate": "",
+        "goVersion": "", "compiler": "ktriage-serve", "platform": "linux/amd64"
+    })
 }
 
 fn group_doc(group: &str, versions: &[&str]) -> Value {
@@ -831,11 +827,7 @@ fn status(code: StatusCode, reason: &str, message: &str, details: Option<Value>)
 }
 
 fn not_found(plural: &str, group: &str, name: &str) -> Response<Body> {
-    let resource = if group.is_empty() {
-        plural.to_string()
-    } else {
-        format!("{plural}.{group}")
-    };
+    let resource = crate::kinds::qualified(plural, group);
     status(
         StatusCode::NOT_FOUND,
         "NotFound",
@@ -843,11 +835,6 @@ fn not_found(plural: &str, group: &str, name: &str) -> Response<Body> {
         Some(json!({"name": name, "kind": plural})),
     )
 }
-
-/// The prefix of the warning that marks a list as empty for want of data. kubectl
-/// prints it; ktriage's live source reads the list as unavailable, not as "none exist",
-/// so a walk over `serve` is as honest as one over the snapshot itself.
-pub const NOT_CAPTURED_WARNING: &str = "ktriage serve: not captured: ";
 
 fn reason_of(e: &FactError) -> String {
     match e {

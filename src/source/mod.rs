@@ -13,6 +13,11 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 
+/// The prefix of the `Warning` header with which `ktriage serve` marks a list as empty
+/// for want of data. kubectl prints it; the live source reads such a list as unavailable,
+/// not as "none exist", so a walk over `serve` is as honest as one over the snapshot.
+pub const NOT_CAPTURED_WARNING: &str = "ktriage serve: not captured: ";
+
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The answer to one query, shaped as the API or CLI returns it:

@@ -102,7 +102,6 @@ impl LiveSource {
                 let items = self
                     .list(
                         &r,
-                        &resource.kind,
                         namespace.as_deref(),
                         label_selector.as_deref(),
                         field_selector.as_deref(),
@@ -163,7 +162,6 @@ impl LiveSource {
     async fn list(
         &self,
         r: &Resource,
-        kind: &str,
         namespace: Option<&str>,
         labels: Option<&str>,
         fields_selector: Option<&str>,
@@ -182,7 +180,6 @@ impl LiveSource {
         if let Some(f) = fields_selector.filter(|f| !f.is_empty()) {
             base.push_str(&format!("&fieldSelector={}", query_value(f)));
         }
-        let api_version = r.api_version();
         'restart: for _ in 0..=LIST_RESTARTS {
             let mut items = Vec::new();
             let mut token: Option<String> = None;
@@ -207,14 +204,7 @@ impl LiveSource {
                     }
                 };
                 for mut item in page.items {
-                    strip_managed_fields(&mut item);
-                    // Items of a list omit their type; objects read from a snapshot carry it.
-                    if let Value::Object(map) = &mut item {
-                        map.entry("apiVersion")
-                            .or_insert_with(|| Value::String(api_version.clone()));
-                        map.entry("kind")
-                            .or_insert_with(|| Value::String(kind.to_string()));
-                    }
+                    as_stored(&mut item, r);
                     items.push(match fields {
                         Some(f) => f.prune(item),
                         None => item,
@@ -239,11 +229,7 @@ impl LiveSource {
     /// is asked only when RBAC refuses the core one, so a walk costs one request per
     /// object's events.
     async fn events(&self, about: &ObjectRef) -> Result<Answer, FactError> {
-        let cluster_scoped = crate::kinds::by_kind(&about.kind).is_some_and(|r| !r.namespaced);
-        let namespace = about
-            .namespace
-            .as_deref()
-            .filter(|ns| !ns.is_empty() && !cluster_scoped);
+        let namespace = about.events_namespace();
         let selector = |prefix: &str| {
             let mut s = format!("{prefix}.kind={},{prefix}.name={}", about.kind, about.name);
             if let Some(ns) = namespace {
@@ -280,7 +266,7 @@ impl LiveSource {
         field_selector: &str,
     ) -> Result<Vec<Value>, FactError> {
         let r = self.resolver.resolve(&self.api, gk).await?;
-        self.list(&r, &gk.kind, namespace, None, Some(field_selector), None)
+        self.list(&r, namespace, None, Some(field_selector), None)
             .await
     }
 
@@ -357,6 +343,18 @@ struct Page {
 struct PageMeta {
     #[serde(rename = "continue")]
     continue_token: Option<String>,
+}
+
+/// An object from a list or watch shaped as a snapshot stores it: `managedFields`
+/// dropped, and the `apiVersion`/`kind` that list items omit filled in.
+fn as_stored(item: &mut Value, r: &Resource) {
+    strip_managed_fields(item);
+    if let Value::Object(map) = item {
+        map.entry("apiVersion")
+            .or_insert_with(|| Value::String(r.api_version()));
+        map.entry("kind")
+            .or_insert_with(|| Value::String(r.kind.clone()));
+    }
 }
 
 fn strip_managed_fields(object: &mut Value) {

@@ -275,7 +275,7 @@ fn not_captured(headers: &http::HeaderMap) -> Option<String> {
             let text = value.to_str().ok()?;
             let quoted = text.split_once('"')?.1.strip_suffix('"')?;
             quoted
-                .strip_prefix(crate::serve::NOT_CAPTURED_WARNING)
+                .strip_prefix(crate::source::NOT_CAPTURED_WARNING)
                 .map(str::to_string)
         })
 }

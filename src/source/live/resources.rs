@@ -12,6 +12,7 @@ use tokio::sync::Mutex;
 pub struct Resource {
     pub group: String,
     pub version: String,
+    pub kind: String,
     pub plural: String,
     pub namespaced: bool,
 }
@@ -36,41 +37,30 @@ impl Resource {
 
     /// As RBAC names it: `pods`, `deployments.apps`.
     pub fn rbac_name(&self) -> String {
-        if self.group.is_empty() {
-            self.plural.clone()
-        } else {
-            format!("{}.{}", self.plural, self.group)
-        }
+        kinds::qualified(&self.plural, &self.group)
     }
 
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() {
-            self.version.clone()
-        } else {
-            format!("{}/{}", self.group, self.version)
-        }
+        kinds::api_version(&self.group, &self.version)
     }
 }
 
 /// A path segment: names are DNS labels in practice, but nothing unescaped from a
 /// runbook or the cluster goes into a URL.
 pub fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    percent_encode(s, b"-._~:@")
 }
 
 /// Query-string value.
 pub fn query_value(s: &str) -> String {
+    percent_encode(s, b"-._~")
+}
+
+/// `s` with every byte but ASCII alphanumerics and `keep` percent-encoded.
+fn percent_encode(s: &str, keep: &[u8]) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
             out.push(b as char);
         } else {
             out.push_str(&format!("%{b:02X}"));
@@ -124,6 +114,7 @@ impl Resolver {
             return Ok(Resource {
                 group: known.group.into(),
                 version: known.version.into(),
+                kind: known.kind.into(),
                 plural: known.plural.into(),
                 namespaced: known.namespaced,
             });
@@ -171,6 +162,7 @@ async fn discover(api: &Api, gk: &GroupKind) -> Result<Resource, FactError> {
         .map(|r| Resource {
             group: gk.group.clone(),
             version,
+            kind: r.kind,
             plural: r.name,
             namespaced: r.namespaced,
         })
@@ -208,6 +200,7 @@ mod tests {
         let pods = Resource {
             group: String::new(),
             version: "v1".into(),
+            kind: "Pod".into(),
             plural: "pods".into(),
             namespaced: true,
         };
@@ -223,6 +216,7 @@ mod tests {
         let nodes = Resource {
             group: String::new(),
             version: "v1".into(),
+            kind: "Node".into(),
             plural: "nodes".into(),
             namespaced: false,
         };

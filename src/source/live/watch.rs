@@ -5,6 +5,7 @@
 //! Every kind says how fresh it is; a failed watch keeps its last data and says so.
 
 use super::LiveSource;
+use super::resources::Resource;
 use crate::facts::{FieldSet, GroupKind};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -170,14 +171,14 @@ impl LiveSource {
                     group: resource.group.clone(),
                     version: resource.version.clone(),
                     api_version: resource.api_version(),
-                    kind: spec.kind.kind.clone(),
+                    kind: resource.kind.clone(),
                     plural: resource.plural.clone(),
                 };
                 let api: Api<DynamicObject> = Api::all_with(self.api.client.clone(), &api_resource);
                 tasks.push(tokio::spawn(follow(
                     api,
                     spec.clone(),
-                    api_resource.api_version.clone(),
+                    resource,
                     kinds.clone(),
                 )));
             }
@@ -189,7 +190,7 @@ impl LiveSource {
 async fn follow(
     api: Api<DynamicObject>,
     spec: WatchSpec,
-    api_version: String,
+    resource: Resource,
     kinds: Arc<Mutex<BTreeMap<GroupKind, Watched>>>,
 ) {
     let mut config = watcher::Config::default().page_size(super::PAGE_SIZE);
@@ -207,12 +208,7 @@ async fn follow(
         };
         let prune = |o: DynamicObject| -> Option<(String, Value)> {
             let mut value = serde_json::to_value(o).ok()?;
-            if let Value::Object(map) = &mut value {
-                map.entry("apiVersion")
-                    .or_insert_with(|| Value::String(api_version.clone()));
-                map.entry("kind")
-                    .or_insert_with(|| Value::String(spec.kind.kind.clone()));
-            }
+            super::as_stored(&mut value, &resource);
             let key = key_of(&value);
             Some((key, spec.fields.prune(value)))
         };

@@ -360,10 +360,7 @@ impl Store {
 
     pub(crate) fn events(&self, about: &ObjectRef) -> Result<Vec<&Stored>, FactError> {
         let cluster_scoped = kinds::by_kind(&about.kind).is_some_and(|r| !r.namespaced);
-        let namespace = about
-            .namespace
-            .as_deref()
-            .filter(|ns| !ns.is_empty() && !cluster_scoped);
+        let namespace = about.events_namespace();
         let covered = [core_event(), new_event()]
             .iter()
             .any(|gk| self.captured.get(gk).is_some_and(|s| s.covers(namespace)));
