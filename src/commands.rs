@@ -705,6 +705,11 @@ async fn serve(args: ServeArgs, io: &mut Io<'_>) -> i32 {
             server.url()
         );
     }
+    let captured = server.captured_at();
+    let _ = writeln!(
+        io.out,
+        "as of: {captured} (ktriage judges ages over this server by the clock; --as-of {captured} judges them as captured)"
+    );
     let _ = writeln!(
         io.out,
         "read-only: every verb but GET is refused; Ctrl-C stops"

@@ -143,6 +143,13 @@ impl Server {
             .expect("a bound TCP listener has an address")
     }
 
+    /// The snapshot's "now" (its capture time), as RFC 3339.
+    pub fn captured_at(&self) -> String {
+        self.state
+            .now
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.local_addr())
     }

@@ -123,7 +123,7 @@ impl LiveSource {
             }
             FactQuery::Eks(_) | FactQuery::LogEvents(_) => Err(FactError::unavailable(
                 "this build of ktriage does not call AWS from a live session",
-                "capture the AWS responses into a snapshot's aws/ folder (SNAPSHOT-FORMAT.md) and run with --snapshot",
+                "capture the AWS responses into a snapshot's aws/ folder (docs/snapshots.md) and run with --snapshot",
             )),
         }
     }
