@@ -22,12 +22,30 @@ pub struct Cli {
     #[arg(long = "runbooks", value_name = "DIR", global = true)]
     pub runbook_dirs: Vec<PathBuf>,
 
+    /// Colour theme of the interface (see `ktriage themes list`; default: `default`, or
+    /// `mono` when NO_COLOR is set or the terminal has no colour).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub theme: Option<String>,
+
+    /// Without a command: the interface on the live cluster of the current kube context.
+    #[command(flatten)]
+    pub live: LiveArgs,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The interface on a snapshot, evidence bundle, `kubectl cluster-info dump` or
+    /// support bundle (offline).
+    Open(OpenArgs),
+    /// The interface on a broken demo cluster built into ktriage: the whole flow, no
+    /// cluster needed.
+    Demo,
+    /// List the interface's colour themes (built-in and yours).
+    #[command(subcommand)]
+    Themes(ThemesCommand),
     /// Walk one runbook over a target and print the conclusion, its evidence and the path.
     Run(RunArgs),
     /// Evaluate every runbook's symptom and rank what to look at first.
@@ -48,6 +66,13 @@ pub struct SourceArgs {
     /// support bundle.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
     pub snapshot: Option<PathBuf>,
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// The live cluster of a kube context, chosen as kubectl chooses it.
+#[derive(Debug, Args, Default)]
+pub struct LiveArgs {
     /// Kubeconfig file to use (only this file, as with kubectl).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
@@ -67,6 +92,21 @@ fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("{e} (expected RFC 3339, e.g. 2026-11-20T03:12:44Z)"))
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// Snapshot directory or .tar.gz, evidence bundle, cluster-info dump or support bundle.
+    pub path: PathBuf,
+    /// Judge ages as of this moment (RFC 3339) instead of the capture time.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ThemesCommand {
+    /// Every theme that loads (built-in, then $XDG_CONFIG_HOME/ktriage/themes/), and files that do not.
+    List,
 }
 
 #[derive(Debug, Args)]

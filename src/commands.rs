@@ -1,7 +1,10 @@
 //! What each headless command does. Output goes to the given writers so commands are
 //! tested without a process; the exit code is returned, never `exit()`ed here.
 
-use crate::cli::{Cli, Command, RunArgs, RunbooksCommand, ServeArgs, SourceArgs, TriageArgs};
+use crate::cli::{
+    Cli, Command, LiveArgs, RunArgs, RunbooksCommand, ServeArgs, SourceArgs, ThemesCommand,
+    TriageArgs,
+};
 use crate::drive::{Round, Session};
 use crate::evidence::report::{self, Format};
 use crate::facts::FactLookup;
@@ -15,6 +18,7 @@ use crate::source::live::{self, LiveOptions, LiveSource};
 use crate::source::snapshot::Snapshot;
 use crate::text::sanitize;
 use crate::triage;
+use crate::tui;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -38,11 +42,112 @@ pub async fn execute(cli: Cli, io: &mut Io<'_>) -> i32 {
 /// `execute` with runbooks already loaded (tests run many commands over one catalog).
 pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
     match cli.command {
-        Command::Run(args) => run(catalog, args, io).await,
-        Command::Triage(args) => triage(catalog, args, io).await,
-        Command::Runbooks(cmd) => runbooks(catalog, &cli.runbook_dirs, cmd, io).await,
-        Command::Serve(args) => serve(args, io).await,
+        None => {
+            let opened = match connect_live(&cli.live, io).await {
+                Ok(live) => {
+                    let live = Arc::new(live);
+                    tui::Opened {
+                        source: live.clone(),
+                        live: Some(live),
+                        pinned_now: cli.live.as_of,
+                    }
+                }
+                Err(code) => return code,
+            };
+            interface(catalog, opened, cli.theme.as_deref(), io).await
+        }
+        Some(Command::Open(args)) => match open_snapshot(&args.path, args.as_of, io) {
+            Ok(snapshot) => {
+                let opened = tui::Opened {
+                    source: Arc::new(snapshot),
+                    live: None,
+                    pinned_now: args.as_of,
+                };
+                interface(catalog, opened, cli.theme.as_deref(), io).await
+            }
+            Err(code) => code,
+        },
+        Some(Command::Demo) => match crate::demo::snapshot() {
+            Ok(snapshot) => {
+                let opened = tui::Opened {
+                    source: Arc::new(snapshot),
+                    live: None,
+                    pinned_now: None,
+                };
+                interface(catalog, opened, cli.theme.as_deref(), io).await
+            }
+            Err(e) => {
+                let _ = writeln!(
+                    io.err,
+                    "error: the built-in demo cluster does not load: {e}"
+                );
+                EXIT_FAILURE
+            }
+        },
+        Some(Command::Themes(ThemesCommand::List)) => themes_list(io),
+        Some(Command::Run(args)) => run(catalog, args, io).await,
+        Some(Command::Triage(args)) => triage(catalog, args, io).await,
+        Some(Command::Runbooks(cmd)) => runbooks(catalog, &cli.runbook_dirs, cmd, io).await,
+        Some(Command::Serve(args)) => serve(args, io).await,
     }
+}
+
+/// The interface over an opened source; its errors are printed once the terminal is back.
+async fn interface(
+    catalog: &Catalog,
+    opened: tui::Opened,
+    theme: Option<&str>,
+    io: &mut Io<'_>,
+) -> i32 {
+    report_load_errors(catalog, io);
+    let choice = match theme {
+        Some(name) => tui::theme::Choice::Named(name),
+        None => tui::theme::Choice::Auto {
+            colour: tui::theme::colour_supported(
+                std::env::var("NO_COLOR").ok().as_deref(),
+                std::env::var("TERM").ok().as_deref(),
+            ),
+        },
+    };
+    let theme = match tui::theme::select(choice) {
+        Ok(t) => t,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let keymap = match tui::keymap::Keymap::load() {
+        Ok(k) => k,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: keys: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    tracing::info!(theme = %theme.name, source = %opened.source.info().description, "interface starts");
+    match tui::run(
+        opened,
+        Arc::new(catalog.clone()),
+        tui::Options { theme, keymap },
+    )
+    .await
+    {
+        Ok(()) => 0,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {}", sanitize(&e));
+            EXIT_FAILURE
+        }
+    }
+}
+
+fn themes_list(io: &mut Io<'_>) -> i32 {
+    let (themes, errors) = tui::theme::all();
+    for t in &themes {
+        let _ = writeln!(io.out, "{:<16} {:<56} {}", t.name, t.description, t.origin);
+    }
+    for e in &errors {
+        let _ = writeln!(io.err, "warning: theme not loaded: {e}");
+    }
+    if errors.is_empty() { 0 } else { EXIT_USAGE }
 }
 
 fn report_load_errors(catalog: &Catalog, io: &mut Io<'_>) {
@@ -54,32 +159,41 @@ fn report_load_errors(catalog: &Catalog, io: &mut Io<'_>) {
 /// The source the flags name: a snapshot with `--snapshot`, else the live cluster of
 /// the kube context (kubectl's rules for which one).
 async fn open_source(args: &SourceArgs, io: &mut Io<'_>) -> Result<Arc<dyn Source>, i32> {
-    let Some(path) = &args.snapshot else {
-        let options = LiveOptions {
-            kubeconfig: args.kubeconfig.clone(),
-            context: args.context.clone(),
-            namespace: args.namespace.clone(),
-        };
-        let source = match live::connect(&options).await {
-            Ok(connection) => LiveSource::new(connection, args.as_of),
-            Err(e) => {
-                let _ = writeln!(io.err, "error: {}", sanitize(&e.to_string()));
-                return Err(EXIT_FAILURE);
-            }
-        };
-        if let Err(e) = source.probe().await {
-            let _ = writeln!(
-                io.err,
-                "error: cannot reach the cluster of {}: {}\n  hint: {}",
-                sanitize(&source.info().description),
-                sanitize(&e.to_string()),
-                sanitize(e.hint())
-            );
+    match &args.snapshot {
+        Some(path) => {
+            open_snapshot(path, args.live.as_of, io).map(|s| Arc::new(s) as Arc<dyn Source>)
+        }
+        None => connect_live(&args.live, io)
+            .await
+            .map(|s| Arc::new(s) as Arc<dyn Source>),
+    }
+}
+
+/// Connects and checks the cluster answers (once, with one clear error) before any walk.
+async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<LiveSource, i32> {
+    let options = LiveOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        namespace: args.namespace.clone(),
+    };
+    let source = match live::connect(&options).await {
+        Ok(connection) => LiveSource::new(connection, args.as_of),
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {}", sanitize(&e.to_string()));
             return Err(EXIT_FAILURE);
         }
-        return Ok(Arc::new(source));
     };
-    open_snapshot(path, args.as_of, io).map(|s| Arc::new(s) as Arc<dyn Source>)
+    if let Err(e) = source.probe().await {
+        let _ = writeln!(
+            io.err,
+            "error: cannot reach the cluster of {}: {}\n  hint: {}",
+            sanitize(&source.info().description),
+            sanitize(&e.to_string()),
+            sanitize(e.hint())
+        );
+        return Err(EXIT_FAILURE);
+    }
+    Ok(source)
 }
 
 pub(crate) fn open_snapshot(
@@ -123,10 +237,10 @@ fn source_flag(args: &SourceArgs) -> String {
     if let Some(path) = &args.snapshot {
         flags.push_str(&format!(" --snapshot {}", path.display()));
     }
-    if let Some(path) = &args.kubeconfig {
+    if let Some(path) = &args.live.kubeconfig {
         flags.push_str(&format!(" --kubeconfig {}", path.display()));
     }
-    if let Some(context) = &args.context {
+    if let Some(context) = &args.live.context {
         flags.push_str(&format!(" --context {context}"));
     }
     flags

@@ -70,17 +70,19 @@ impl<'a> Round<'a> {
     ) -> WalkRecord {
         let started = chrono::Utc::now();
         let sent_before = self.cache.sent().len();
-        let input = WalkInput {
-            catalog: self.catalog,
-            runbook,
-            target,
-            answers,
-            env: self.env,
-            facts: self.cache,
-        };
         let mut rounds = 0;
         loop {
-            match engine::walk(&input) {
+            // Built afresh each pass and dropped before any await, so the walk's future
+            // can move between threads (the TUI runs walks off its render loop).
+            let progress = engine::walk(&WalkInput {
+                catalog: self.catalog,
+                runbook,
+                target,
+                answers,
+                env: self.env,
+                facts: self.cache,
+            });
+            match progress {
                 Progress::Done(mut record) => {
                     record.timing = Some(Timing {
                         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod demo;
 pub mod drive;
 pub mod evidence;
 pub mod facts;
@@ -13,3 +14,4 @@ pub mod source;
 pub mod suggest;
 pub mod text;
 pub mod triage;
+pub mod tui;

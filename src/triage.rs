@@ -165,6 +165,71 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
     }
 }
 
+/// One object a runbook can be walked on, for a picker.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetChoice {
+    pub reference: String,
+    /// Whether the runbook's symptom shows on it (`None`: could not be decided).
+    pub matched: Option<bool>,
+    /// The symptom's reason when it matched, or why it could not be decided.
+    pub reason: String,
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// Every object of the runbook's target kind, those showing its symptom first (most
+/// recent first), then undecided ones, then the rest by name.
+pub async fn target_choices(round: &Round<'_>, rb: &Runbook) -> Result<Vec<TargetChoice>, String> {
+    let listed = candidates(round, rb, SymptomScope::Each).await?;
+    let objects: Vec<Arc<Value>> = listed.iter().map(|(_, v)| v.clone()).collect();
+    // A cluster-wide symptom says nothing about one object.
+    let per_target = rb
+        .symptom
+        .as_ref()
+        .is_some_and(|s| s.scope == SymptomScope::Each);
+    let results = if per_target {
+        round.symptoms(rb, &objects).await
+    } else {
+        vec![None; objects.len()]
+    };
+    let mut out: Vec<TargetChoice> = listed
+        .into_iter()
+        .zip(results)
+        .filter_map(|((reference, _), r)| {
+            let reference = reference?;
+            Some(match r {
+                Some(r) => TargetChoice {
+                    reference,
+                    matched: r.matched,
+                    reason: if r.matched == Some(false) {
+                        String::new()
+                    } else {
+                        r.reason
+                    },
+                    since: r.since,
+                },
+                None => TargetChoice {
+                    reference,
+                    matched: if per_target { None } else { Some(false) },
+                    reason: String::new(),
+                    since: None,
+                },
+            })
+        })
+        .collect();
+    let rank = |m: Option<bool>| match m {
+        Some(true) => 0,
+        None => 1,
+        Some(false) => 2,
+    };
+    out.sort_by(|a, b| {
+        rank(a.matched)
+            .cmp(&rank(b.matched))
+            .then_with(|| b.since.cmp(&a.since))
+            .then_with(|| a.reference.cmp(&b.reference))
+    });
+    Ok(out)
+}
+
 /// The objects a runbook's symptom is evaluated on, with how a user names each.
 async fn candidates(
     round: &Round<'_>,

@@ -21,7 +21,7 @@ pub struct RunbookFile {
     pub builtin: bool,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Catalog {
     runbooks: IndexMap<String, Arc<Runbook>>,
     pub errors: Vec<RunbookError>,

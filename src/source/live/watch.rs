@@ -1,4 +1,4 @@
-//! Watches behind the live state panel: nodes, pods, PVCs and Warning events kept
+//! Watches behind the live state panel: nodes, pods, PVCs, Deployments and Warning events kept
 //! current by kube-runtime's watcher (list, then watch, re-listing after an expired
 //! resourceVersion, backing off on errors). Each object is cut down to the fields the
 //! views read as it arrives, so thirty thousand pods cost megabytes, not gigabytes.
@@ -125,6 +125,17 @@ pub fn panel_specs() -> Vec<WatchSpec> {
             kind: GroupKind::new("", "PersistentVolumeClaim"),
             field_selector: None,
             fields: with(&["spec.storageClassName", "status.phase"]),
+        },
+        // For CoreDNS's ready/desired: every Deployment, few fields, so the panel needs
+        // no namespace-specific watch and works with cluster-wide read RBAC alone.
+        WatchSpec {
+            kind: GroupKind::new("apps", "Deployment"),
+            field_selector: None,
+            fields: with(&[
+                "spec.replicas",
+                "status.readyReplicas",
+                "status.availableReplicas",
+            ]),
         },
         WatchSpec {
             kind: GroupKind::new("", "Event"),

@@ -1,0 +1,274 @@
+//! The terminal interface: live cluster state beside runbook walks.
+//!
+//! One loop owns the terminal and the [`App`]: it draws, then waits for whichever comes
+//! first — a key, a tick of the clock, or a background job's answer — and feeds it to
+//! `App::update`. Jobs run on the async runtime, never in the loop, so a slow API
+//! server cannot stall a key press.
+
+pub mod app;
+pub mod cluster_state;
+pub mod jobs;
+pub mod keymap;
+pub mod theme;
+pub mod view;
+
+use app::{App, Job, Msg, Screen, SourceSummary};
+use chrono::{DateTime, Utc};
+use crossterm::event::{Event, EventStream};
+use futures_util::StreamExt;
+use jobs::{Context, RoundState};
+use keymap::Keymap;
+use std::io::{IsTerminal, Stdout};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use theme::Theme;
+
+use crate::runbook::Catalog;
+use crate::source::Source;
+use crate::source::live::LiveSource;
+use crate::source::live::watch::{Freshness, panel_specs};
+
+type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<Stdout>>;
+
+/// `$XDG_CONFIG_HOME/ktriage` (or `~/.config/ktriage`).
+pub fn config_dir() -> Option<PathBuf> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .map(|d| d.join("ktriage"))
+}
+
+/// What the interface runs on.
+pub struct Opened {
+    pub source: Arc<dyn Source>,
+    /// The same source when it is live: the state panel watches it.
+    pub live: Option<Arc<LiveSource>>,
+    /// `--as-of`: every round is judged as of this moment instead of the clock.
+    pub pinned_now: Option<DateTime<Utc>>,
+}
+
+pub struct Options {
+    pub theme: Theme,
+    pub keymap: Keymap,
+}
+
+/// How often the clock moves (spinners, ages) and live state is re-summarised.
+const TICK: Duration = Duration::from_millis(250);
+const LIVE_STATE_EVERY: Duration = Duration::from_secs(2);
+/// Live suggestions go stale; they are refreshed this often while home is shown.
+const LIVE_TRIAGE_EVERY: Duration = Duration::from_secs(60);
+
+pub fn summary_of(source: &dyn Source) -> SourceSummary {
+    let info = source.info();
+    SourceSummary {
+        description: info.description.clone(),
+        live: info.live,
+        context: info.context.clone(),
+        cluster: info.cluster.as_ref().map(|c| c.name.clone()),
+        region: info.cluster.as_ref().and_then(|c| c.region.clone()),
+        captured: (!info.live).then_some(info.now),
+        notice: None,
+    }
+}
+
+/// Starts jobs on the runtime; a new round for `fresh` ones.
+struct Runner {
+    ctx: Arc<Context>,
+    round: Arc<RoundState>,
+    pinned_now: Option<DateTime<Utc>>,
+    tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+}
+
+impl Runner {
+    fn round_now(&self) -> DateTime<Utc> {
+        match self.pinned_now {
+            Some(t) => t,
+            None if self.ctx.source.info().live => Utc::now(),
+            None => self.ctx.source.info().now,
+        }
+    }
+
+    fn spawn(&mut self, job: Job) {
+        let fresh = match &job {
+            Job::Triage { fresh } | Job::Targets { fresh, .. } | Job::Walk { fresh, .. } => *fresh,
+        };
+        if fresh {
+            self.round = Arc::new(RoundState::new(&*self.ctx.source, self.round_now()));
+        }
+        let (ctx, round, tx) = (self.ctx.clone(), self.round.clone(), self.tx.clone());
+        tracing::debug!(?job, "job");
+        tokio::spawn(async move {
+            let msg = jobs::execute(job, &ctx, &round).await;
+            // The loop is gone only when quitting; nothing is waiting for the answer.
+            let _ = tx.send(msg);
+        });
+    }
+}
+
+/// Puts the terminal back as it was: on quit, on error (drop) and on panic (hook).
+fn restore_terminal() {
+    let _ = crossterm::terminal::disable_raw_mode();
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::LeaveAlternateScreen,
+        crossterm::cursor::Show
+    );
+}
+
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+fn take_terminal() -> std::io::Result<(TerminalGuard, Term)> {
+    // Restore before the previous hook (color-eyre's) prints, so the report is readable.
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        previous(info);
+    }));
+    crossterm::terminal::enable_raw_mode()?;
+    let guard = TerminalGuard;
+    crossterm::execute!(
+        std::io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::cursor::Hide
+    )?;
+    let terminal =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
+    Ok((guard, terminal))
+}
+
+/// Runs the interface until the user quits. Errors are for the caller to print once the
+/// terminal is back.
+pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Result<(), String> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(
+            "the interface needs a terminal (stdin and stdout); for scripts use \
+`ktriage triage` or `ktriage run`"
+                .into(),
+        );
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut summary = summary_of(&*opened.source);
+    // Said once here rather than as "unknown" on every AWS step.
+    summary.notice = if summary.live {
+        Some("AWS facts: not read live in this build".into())
+    } else if summary.cluster.is_none() {
+        Some("no EKS identity: AWS facts unknown".into())
+    } else {
+        None
+    };
+    let now = Utc::now();
+    let mut app = App::new(options.keymap, catalog.clone(), summary, now);
+    let ctx = Arc::new(Context {
+        source: opened.source.clone(),
+        catalog,
+        state_from_round: opened.live.is_none(),
+    });
+    let mut runner = Runner {
+        round: Arc::new(RoundState::new(
+            &*opened.source,
+            opened
+                .pinned_now
+                .unwrap_or_else(|| opened.source.info().now),
+        )),
+        ctx,
+        pinned_now: opened.pinned_now,
+        tx: tx.clone(),
+    };
+    if opened.live.is_some() {
+        runner.round = Arc::new(RoundState::new(&*opened.source, runner.round_now()));
+    }
+    let watcher = opened
+        .live
+        .clone()
+        .map(|live| tokio::spawn(follow_live(live, tx.clone())));
+    for job in app.start() {
+        runner.spawn(job);
+    }
+
+    let (guard, mut terminal) =
+        take_terminal().map_err(|e| format!("cannot take the terminal: {e}"))?;
+    let mut events = EventStream::new();
+    let mut tick = tokio::time::interval(TICK);
+    let mut refresh = tokio::time::interval(LIVE_TRIAGE_EVERY);
+    refresh.tick().await;
+    let result = loop {
+        if let Err(e) = terminal.draw(|f| view::draw(f, &app, &options.theme)) {
+            break Err(format!("cannot draw: {e}"));
+        }
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => Msg::Key(key),
+                // A resize is drawn on the next pass; nothing else to do.
+                Some(Ok(_)) => Msg::Tick(Utc::now()),
+                Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
+                None => break Ok(()),
+            },
+            _ = tick.tick() => Msg::Tick(Utc::now()),
+            _ = refresh.tick(), if opened.live.is_some() => {
+                if app.screen == Screen::Home && app.triage.loading_since.is_none() {
+                    app.triage.loading_since = Some(app.now);
+                    runner.spawn(Job::Triage { fresh: true });
+                }
+                Msg::Tick(Utc::now())
+            }
+            Some(msg) = rx.recv() => msg,
+        };
+        for job in app.update(msg) {
+            runner.spawn(job);
+        }
+        if app.quit {
+            break Ok(());
+        }
+    };
+    if let Some(w) = watcher {
+        w.abort();
+    }
+    drop(terminal);
+    drop(guard);
+    result
+}
+
+/// Watches the panel's kinds and sends a summary every couple of seconds.
+async fn follow_live(live: Arc<LiveSource>, tx: tokio::sync::mpsc::UnboundedSender<Msg>) {
+    let specs = panel_specs();
+    let watches = live.watch(specs.clone()).await;
+    let mut every = tokio::time::interval(LIVE_STATE_EVERY);
+    loop {
+        every.tick().await;
+        let mut inputs = cluster_state::Inputs::default();
+        let mut freshness: Vec<(String, Freshness)> = Vec::new();
+        for spec in &specs {
+            let Some(watched) = watches.get(&spec.kind) else {
+                continue;
+            };
+            let listed = match (&watched.freshness, watched.objects.is_empty()) {
+                (Freshness::Syncing, _) => None,
+                (
+                    Freshness::Stale {
+                        error,
+                        last_live: None,
+                        ..
+                    },
+                    true,
+                ) => Some(Err(error.clone())),
+                _ => Some(Ok(watched.objects.into_values().collect())),
+            };
+            if let Some(slot) = inputs.slot(&spec.kind) {
+                *slot = listed;
+            }
+            freshness.push((spec.kind.kind.clone(), watched.freshness));
+        }
+        let state = cluster_state::summarize(&inputs, Utc::now());
+        if tx.send(Msg::LiveState { state, freshness }).is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,369 @@
+//! Home: what the cluster looks like and what to look at first.
+
+use super::text::{ago, cell, fit, one_line};
+use super::{pane, row_style, spinner};
+use crate::runbook::format::Severity;
+use crate::source::live::watch::Freshness;
+use crate::text::{kubectl_duration, wrap};
+use crate::tui::app::{App, HomePane};
+use crate::tui::cluster_state::ClusterState;
+use crate::tui::theme::{Slot, Theme};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let warnings_rows = ((area.height as usize).saturating_sub(12) / 2).clamp(3, 12) as u16;
+    let [state, suggestions] = Layout::vertical([
+        Constraint::Length(4 + 1 + warnings_rows + 2),
+        Constraint::Min(6),
+    ])
+    .areas(area);
+    draw_state(frame, state, app, theme);
+    draw_suggestions(frame, suggestions, app, theme);
+}
+
+pub fn severity_label(s: Severity) -> (&'static str, Slot) {
+    match s {
+        Severity::Critical => ("▲ CRIT", Slot::Critical),
+        Severity::Warning => ("▲ WARN", Slot::Warn),
+        Severity::Info => ("· info", Slot::Muted),
+    }
+}
+
+fn freshness_title(app: &App) -> (String, Slot) {
+    if !app.source.live {
+        return match (&app.state.loading_since, app.state.at) {
+            (Some(_), _) => (format!("reading snapshot {}", spinner(app)), Slot::Muted),
+            _ => ("as captured".into(), Slot::Muted),
+        };
+    }
+    let stale: Vec<String> = app
+        .live_freshness
+        .iter()
+        .filter_map(|(kind, f)| match f {
+            Freshness::Stale {
+                error, last_live, ..
+            } => Some(format!(
+                "{kind} STALE ({}){}",
+                one_line(error),
+                last_live
+                    .map(|t| format!(", last live {}", ago(t, app.now)))
+                    .unwrap_or_default()
+            )),
+            _ => None,
+        })
+        .collect();
+    if !stale.is_empty() {
+        return (stale.join("; "), Slot::Fail);
+    }
+    if app.live_freshness.is_empty()
+        || app
+            .live_freshness
+            .iter()
+            .any(|(_, f)| matches!(f, Freshness::Syncing))
+    {
+        return (format!("syncing {}", spinner(app)), Slot::Muted);
+    }
+    ("live (watching)".into(), Slot::Ok)
+}
+
+fn draw_state(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let focused = app.home_pane == HomePane::State;
+    let (fresh, fresh_slot) = freshness_title(app);
+    let title = Line::from(vec![
+        Span::raw(" Cluster state · "),
+        Span::styled(fresh, theme.style(fresh_slot)),
+        Span::raw(" "),
+    ]);
+    let block = pane(title, focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let Some(state) = &app.state.value else {
+        let msg = if app.state.loading_since.is_some() || app.source.live {
+            format!("reading the cluster {}", spinner(app))
+        } else {
+            "no state read".into()
+        };
+        frame.render_widget(Paragraph::new(msg).style(theme.style(Slot::Muted)), inner);
+        return;
+    };
+    let mut lines = summary_lines(state, width, theme);
+    lines.push(Line::styled(
+        "Newest Warning events",
+        theme.style(Slot::Accent),
+    ));
+    let room = (inner.height as usize).saturating_sub(lines.len());
+    match &state.warnings {
+        Err(e) => lines.push(unknown_line(e, width, theme)),
+        Ok(w) if w.is_empty() => lines.push(Line::styled("  none", theme.style(Slot::Muted))),
+        Ok(w) => {
+            let start = app.state_scroll.min(w.len().saturating_sub(1));
+            for (i, ev) in w.iter().enumerate().skip(start).take(room) {
+                let age = ev
+                    .age
+                    .map(|a| kubectl_duration(a))
+                    .unwrap_or_else(|| "?".into());
+                let count = if ev.count > 1 {
+                    format!(" ×{}", ev.count)
+                } else {
+                    String::new()
+                };
+                let head = format!(
+                    "{} {}{count} {}: ",
+                    cell(&age, 6),
+                    one_line(&ev.reason),
+                    one_line(&ev.object)
+                );
+                let text = fit(&format!("{head}{}", one_line(&ev.message)), width);
+                let style = row_style(focused && i == app.state_scroll, theme);
+                lines.push(Line::styled(text, style));
+            }
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn unknown_line(e: &str, width: usize, theme: &Theme) -> Line<'static> {
+    Line::styled(
+        fit(&format!("  ? unknown: {}", one_line(e)), width),
+        theme.style(Slot::Unknown),
+    )
+}
+
+fn summary_lines(state: &ClusterState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let label = |s: &str| Span::styled(format!("{s:<9}"), theme.style(Slot::Muted));
+    let bad = |n: usize, what: &str| {
+        if n > 0 {
+            Span::styled(format!("✗ {what} {n}"), theme.style(Slot::Fail))
+        } else {
+            Span::styled(format!("{what} 0"), theme.style(Slot::Muted))
+        }
+    };
+    let sep = || Span::raw(" · ");
+    let mut out = Vec::new();
+    let err = |e: &String| {
+        Span::styled(
+            fit(
+                &format!("? unknown: {}", one_line(e)),
+                width.saturating_sub(9),
+            ),
+            theme.style(Slot::Unknown),
+        )
+    };
+
+    let mut nodes = vec![label("Nodes")];
+    match &state.node_groups {
+        Err(e) => nodes.push(err(e)),
+        Ok(groups) if groups.is_empty() => {
+            nodes.push(Span::styled("✗ no nodes", theme.style(Slot::Fail)))
+        }
+        Ok(groups) => {
+            let mut used = 9;
+            for (i, g) in groups.iter().enumerate() {
+                let total = g.ready + g.not_ready;
+                let text = if g.not_ready > 0 {
+                    format!("✗ {} {}/{} Ready", one_line(&g.name), g.ready, total)
+                } else {
+                    format!("{} {}/{} Ready", one_line(&g.name), g.ready, total)
+                };
+                let more = groups.len() - i - 1;
+                let reserve = if more > 0 { 10 } else { 0 };
+                if used + text.chars().count() + 3 + reserve > width && i > 0 {
+                    nodes.push(Span::styled(
+                        format!(" +{} more", groups.len() - i),
+                        theme.style(Slot::Muted),
+                    ));
+                    break;
+                }
+                if i > 0 {
+                    nodes.push(sep());
+                    used += 3;
+                }
+                used += text.chars().count();
+                let slot = if g.not_ready > 0 {
+                    Slot::Fail
+                } else {
+                    Slot::Ok
+                };
+                nodes.push(Span::styled(
+                    fit(&text, width.saturating_sub(9)),
+                    theme.style(slot),
+                ));
+            }
+        }
+    }
+    out.push(Line::from(nodes));
+
+    let mut pods = vec![label("Pods")];
+    match &state.pods {
+        Err(e) => pods.push(err(e)),
+        Ok(p) => {
+            pods.push(Span::raw(format!("{} total", p.total)));
+            for (n, what) in [
+                (p.pending, "Pending"),
+                (p.crash_loop, "CrashLoop"),
+                (p.evicted, "Evicted"),
+                (p.failed, "Failed"),
+            ] {
+                pods.push(sep());
+                pods.push(bad(n, what));
+            }
+        }
+    }
+    out.push(Line::from(pods));
+
+    let mut pvcs = vec![label("PVCs")];
+    match &state.pvcs {
+        Err(e) => pvcs.push(err(e)),
+        Ok((pending, total)) => {
+            pvcs.push(Span::raw(format!("{total} total")));
+            pvcs.push(sep());
+            pvcs.push(bad(*pending, "Pending"));
+        }
+    }
+    out.push(Line::from(pvcs));
+
+    let mut dns = vec![label("CoreDNS")];
+    match &state.coredns {
+        Err(e) => dns.push(err(e)),
+        Ok(None) => dns.push(Span::styled(
+            "? no CoreDNS Deployment in kube-system",
+            theme.style(Slot::Unknown),
+        )),
+        Ok(Some((ready, desired))) => {
+            let ok = ready >= desired && *desired > 0;
+            dns.push(Span::styled(
+                format!("{}{ready}/{desired} ready", if ok { "" } else { "✗ " }),
+                theme.style(if ok { Slot::Ok } else { Slot::Fail }),
+            ));
+        }
+    }
+    out.push(Line::from(dns));
+    out
+}
+
+fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let focused = app.home_pane == HomePane::Suggestions;
+    let status = match (&app.triage.loading_since, app.triage.at) {
+        (Some(since), _) => format!(
+            "triage running {} {}",
+            spinner(app),
+            kubectl_duration(app.now - *since)
+        ),
+        (None, Some(at)) if app.source.live => format!("from {}", ago(at, app.now)),
+        _ => String::new(),
+    };
+    let title = if status.is_empty() {
+        " Suggestions ".to_string()
+    } else {
+        format!(" Suggestions · {status} ")
+    };
+    let block = pane(title, focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    let Some(report) = &app.triage.value else {
+        frame.render_widget(
+            Paragraph::new("looking for symptoms…").style(theme.style(Slot::Muted)),
+            inner,
+        );
+        return;
+    };
+    // Two lines at the bottom spell out the selected suggestion's reason in full.
+    let detail_rows = 2usize;
+    let list_rows = (inner.height as usize)
+        .saturating_sub(detail_rows + 1)
+        .max(1);
+    let total = app.suggestion_rows();
+    let selected = app.suggestion_selected.min(total.saturating_sub(1));
+    let first = selected.saturating_sub(list_rows - 1);
+    let mut lines: Vec<Line> = Vec::new();
+    let rb_w = 18;
+    let target_w = (width.saturating_sub(7 + rb_w) / 2).clamp(12, 40);
+    let mut detail: Option<String> = None;
+    if report.suggestions.is_empty() && report.not_checked.is_empty() {
+        detail = Some(
+            "No runbook's symptom shows in this cluster. Pick a runbook to walk anyway.".into(),
+        );
+    }
+    for i in first..(first + list_rows).min(total) {
+        let is_sel = focused && i == selected;
+        let style = row_style(is_sel, theme);
+        if let Some(s) = report.suggestions.get(i) {
+            let (sym, slot) = severity_label(s.severity);
+            let target = s
+                .target
+                .as_deref()
+                .map(one_line)
+                .unwrap_or_else(|| "(cluster)".into());
+            let target = if s.count > 1 {
+                format!("{target} +{}", s.count - 1)
+            } else {
+                target
+            };
+            let rest = width.saturating_sub(7 + rb_w + target_w + 2);
+            let mut spans = vec![
+                Span::styled(format!("{sym} "), theme.style(slot).patch(style)),
+                Span::styled(cell(&s.runbook, rb_w), style),
+                Span::styled(format!(" {}", cell(&target, target_w)), style),
+                Span::styled(format!(" {}", cell(&one_line(&s.reason), rest)), style),
+            ];
+            if !is_sel {
+                spans[3] = spans[3].clone().style(theme.style(Slot::Muted));
+            }
+            lines.push(Line::from(spans));
+            if i == selected {
+                detail = Some(format!(
+                    "{}{}: {}",
+                    s.title,
+                    s.since
+                        .map(|t| format!(" (seen {})", ago(t, app.data_now())))
+                        .unwrap_or_default(),
+                    s.reason
+                ));
+            }
+        } else if let Some(n) = report.not_checked.get(i - report.suggestions.len()) {
+            let text = format!(
+                "? ---- {} {}",
+                cell(&n.runbook, rb_w),
+                one_line(&format!("not checked: {}", n.reason))
+            );
+            lines.push(Line::styled(
+                fit(&text, width),
+                theme.style(Slot::Unknown).patch(style),
+            ));
+            if i == selected {
+                detail = Some(format!("{} was not checked: {}", n.runbook, n.reason));
+            }
+        } else {
+            lines.push(Line::styled(
+                cell("  All runbooks…  (pick one and a target by hand)", width),
+                theme.style(Slot::Accent).patch(style),
+            ));
+            if i == selected {
+                detail = Some(format!(
+                    "Every runbook, with a fuzzy filter ({} from anywhere on this screen).",
+                    app.keymap.label(crate::tui::keymap::Action::Filter)
+                ));
+            }
+        }
+    }
+    while lines.len() < list_rows {
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled("─".repeat(width), theme.style(Slot::Border)));
+    if let Some(d) = detail {
+        let mut wrapped = wrap(&one_line(&d), width.max(20), "");
+        wrapped.truncate(detail_rows);
+        if let Some(last) = wrapped.last_mut() {
+            *last = fit(last, width);
+        }
+        for l in wrapped {
+            lines.push(Line::styled(fit(&l, width), theme.style(Slot::Muted)));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
