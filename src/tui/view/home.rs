@@ -14,7 +14,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let warnings_rows = ((area.height as usize).saturating_sub(12) / 2).clamp(3, 12) as u16;
+    let warnings_rows = ((area.height as usize).saturating_sub(15) / 2).clamp(3, 12) as u16;
     let [state, suggestions] = Layout::vertical([
         Constraint::Length(4 + 1 + warnings_rows + 2),
         Constraint::Min(6),

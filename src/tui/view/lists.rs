@@ -170,7 +170,13 @@ pub fn draw_targets(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     }
     let room = (inner.height as usize).saturating_sub(lines.len());
     let selected = app.target_list.selected.min(rows.len().saturating_sub(1));
-    let name_w = (width / 2).clamp(20, 60);
+    // Names as wide as the longest needs, leaving the reason at least a third.
+    let longest = rows
+        .iter()
+        .map(|t| t.reference.chars().count())
+        .max()
+        .unwrap_or(0);
+    let name_w = longest.clamp(20, (width * 2 / 3).max(20));
     for (i, t) in rows
         .iter()
         .enumerate()

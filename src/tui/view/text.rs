@@ -66,6 +66,7 @@ pub fn summarize_answer(q: &FactQuery, v: &Value) -> String {
     match (q, v) {
         (_, Value::Null) => "not found".into(),
         (FactQuery::Logs { .. }, Value::String(s)) => format!("{} log lines", s.lines().count()),
+        (FactQuery::Events { .. }, Value::Array(a)) if a.len() == 1 => "1 event".into(),
         (FactQuery::Events { .. }, Value::Array(a)) => format!("{} events", a.len()),
         (FactQuery::Get { .. }, _) => "found".into(),
         (_, Value::Array(a)) if a.len() == 1 => "1 object".into(),

@@ -32,7 +32,15 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         let rows = w.record.as_ref().map_or(1, rows_of) as u16;
         let trail = w.trail.len().min(2) as u16;
-        let path_h = (rows + trail + 2).clamp(5, area.height * 2 / 5);
+        // A question needs the room for its command and choices; the path above it
+        // keeps its last steps (the rest scrolls).
+        let asking = w
+            .record
+            .as_ref()
+            .is_some_and(|r| r.status == Status::NeedsInput)
+            && w.focus == WalkPane::Detail;
+        let most = if asking { 5 } else { area.height * 2 / 5 };
+        let path_h = (rows + trail + 2).clamp(4, most.max(4));
         let [path, bottom] =
             Layout::vertical([Constraint::Length(path_h), Constraint::Min(5)]).areas(area);
         draw_path(frame, path, app, w, theme);
@@ -62,15 +70,14 @@ fn status_text(app: &App, w: &Walk) -> (String, Slot) {
     match &w.record {
         None => ("not walked".into(), Slot::Muted),
         Some(r) => match r.status {
-            Status::Concluded => {
-                let c = r.conclusion.as_ref();
-                let sev = c.map_or("", |c| c.severity.as_str());
-                (
-                    format!("✓ concluded {} ({sev})", c.map_or("", |c| c.code.as_str())),
-                    Slot::Accent,
-                )
-            }
-            Status::NeedsInput => ("? waiting for your answer".into(), Slot::Warn),
+            Status::Concluded => (
+                format!(
+                    "■ {}",
+                    r.conclusion.as_ref().map_or("", |c| c.code.as_str())
+                ),
+                Slot::Accent,
+            ),
+            Status::NeedsInput => ("? your answer".into(), Slot::Warn),
             Status::Inconclusive => ("? inconclusive".into(), Slot::Unknown),
         },
     }
@@ -80,7 +87,7 @@ fn draw_path(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) 
     let (status, slot) = status_text(app, w);
     // The status is what matters in the title; the target gives way to it.
     let room = (area.width as usize).saturating_sub(4);
-    let status = fit(&status, room / 2);
+    let status = fit(&status, room.saturating_sub(16));
     let head = fit(
         &format!(
             " {} › {}",
@@ -217,9 +224,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme
         return;
     };
     let selected = w.path_selected.min(rows_of(record).saturating_sub(1));
+    let mut keep_visible = None;
     let lines = match record.path.get(selected) {
         Some(step) if step.outcome == Outcome::AwaitingAnswer => {
-            question_lines(app, w, record, width, theme)
+            let (lines, choice_line) = question_lines(app, w, record, width, theme);
+            keep_visible = Some(choice_line);
+            lines
         }
         Some(step) => step_lines(app, w, record, step, width, theme),
         None => match &record.conclusion {
@@ -228,10 +238,13 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme
         },
     };
     let max = lines.len().saturating_sub(inner.height as usize) as u16;
-    frame.render_widget(
-        Paragraph::new(lines).scroll((w.detail_scroll.min(max), 0)),
-        inner,
-    );
+    let mut scroll = w.detail_scroll.min(max);
+    // The chosen answer (and the one after it) stay on screen as the cursor moves.
+    if let Some(line) = keep_visible {
+        let bottom = (line + 2).min(lines.len()) as u16;
+        scroll = scroll.max(bottom.saturating_sub(inner.height)).min(max);
+    }
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
 }
 
 fn para(text: &str, width: usize, indent: &str, style: Style) -> Vec<Line<'static>> {
@@ -392,23 +405,21 @@ fn preview(q: &FactQuery, v: &Value) -> Vec<String> {
     }
 }
 
+/// The question's lines, and which of them is the selected choice.
 fn question_lines(
     app: &App,
     w: &Walk,
     record: &WalkRecord,
     width: usize,
     theme: &Theme,
-) -> Vec<Line<'static>> {
+) -> (Vec<Line<'static>>, usize) {
     let Some(q) = &record.question else {
-        return Vec::new();
+        return (Vec::new(), 0);
     };
-    let mut out = vec![Line::styled(
-        "? Only a human can check this",
-        theme.style(Slot::Warn),
-    )];
-    out.extend(para(&q.prompt, width, "", Style::default()));
+    let mut choice_line = 0;
+    // Compact on purpose: at 80×24 the prompt, the command and every choice fit at once.
+    let mut out = para(&q.prompt, width, "", Style::default());
     if let Some(cmd) = &q.command {
-        out.push(Line::raw(""));
         out.push(heading("Run this elsewhere (read-only):", theme));
         out.extend(para(
             &format!("$ {cmd}"),
@@ -417,14 +428,9 @@ fn question_lines(
             theme.style(Slot::Ok),
         ));
     }
-    if let Some(look) = &q.look_for {
-        out.push(Line::raw(""));
-        out.push(heading("Look for:", theme));
-        out.extend(para(look, width, "  ", Style::default()));
-    }
-    out.push(Line::raw(""));
     out.push(heading("What did you find?", theme));
     let focused = w.focus == WalkPane::Detail;
+    let mut lead = None;
     for (i, c) in q.choices.iter().enumerate() {
         let is_sel = i == w.choice_selected;
         let before = w.previous_answer.as_deref() == Some(c.id.as_str());
@@ -445,23 +451,18 @@ fn question_lines(
         } else {
             Style::default()
         };
-        out.push(Line::styled(cell(&text, width), style));
-        // What remains: where this answer leads.
-        if let Some(rb) = app.catalog.get(&q.runbook)
-            && let Some(step) = rb.steps.get(&q.step)
-            && let StepKind::Ask { choices, .. } = &step.kind
-            && let Some(choice) = choices.iter().find(|x| x.id == c.id)
-        {
-            let lead = match (rb.steps.get(&choice.goto), rb.conclusions.get(&choice.goto)) {
-                (Some(s), _) => format!("then: {} ({})", s.id, s.kind_name()),
-                (_, Some(c)) => format!("concludes {}", c.code),
-                _ => format!("then: {}", choice.goto),
-            };
-            out.push(Line::styled(
-                fit(&format!("    → {lead}"), width),
-                theme.style(Slot::Muted),
-            ));
+        if is_sel {
+            choice_line = out.len();
+            lead = leads_to(app, &q.runbook, &q.step, &c.id);
         }
+        out.push(Line::styled(cell(&text, width), style));
+    }
+    // What remains: where the selected answer leads.
+    if let Some(lead) = lead {
+        out.push(Line::styled(
+            fit(&format!("  → this answer {lead}"), width),
+            theme.style(Slot::Muted),
+        ));
     }
     if let Some(r) = &q.rejected_answer {
         out.push(Line::styled(
@@ -472,7 +473,25 @@ fn question_lines(
             theme.style(Slot::Fail),
         ));
     }
-    out
+    if let Some(look) = &q.look_for {
+        out.push(heading("Look for:", theme));
+        out.extend(para(look, width, "  ", Style::default()));
+    }
+    (out, choice_line)
+}
+
+/// Where a choice of an ask step leads, in words.
+fn leads_to(app: &App, runbook: &str, step: &str, choice: &str) -> Option<String> {
+    let rb = app.catalog.get(runbook)?;
+    let StepKind::Ask { choices, .. } = &rb.steps.get(step)?.kind else {
+        return None;
+    };
+    let goto = &choices.iter().find(|x| x.id == choice)?.goto;
+    Some(match (rb.steps.get(goto), rb.conclusions.get(goto)) {
+        (Some(s), _) => format!("goes on to the {} step `{}`", s.kind_name(), s.id),
+        (_, Some(c)) => format!("concludes {}", c.code),
+        _ => format!("goes on to `{goto}`"),
+    })
 }
 
 fn conclusion_lines(record: &WalkRecord, width: usize, theme: &Theme) -> Vec<Line<'static>> {
@@ -619,9 +638,11 @@ fn draw_evidence(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &The
     let title = format!(
         " Evidence · {} item(s){} ",
         items.len(),
-        w.ran_at
-            .map(|t| format!(" · read {}", ago(t, app.now)))
-            .unwrap_or_default()
+        match w.ran_at {
+            Some(t) if app.source.live => format!(" · read {}", ago(t, app.now)),
+            Some(_) => " · as captured".to_string(),
+            None => String::new(),
+        }
     );
     let focused = w.focus == WalkPane::Evidence;
     let block = pane(
