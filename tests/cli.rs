@@ -507,3 +507,62 @@ fn without_a_target_node_not_joining_walks_every_short_node_group() {
     assert_eq!(o.stdout.trim(), "[]");
     assert!(o.stderr.contains("nothing to walk"), "{}", o.stderr);
 }
+
+#[test]
+fn themes_list_names_builtin_and_user_themes_and_where_a_bad_one_is_wrong() {
+    let out = ktriage(&["themes", "list"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for name in ["default", "light", "high-contrast", "mono"] {
+        assert!(
+            out.stdout.lines().any(|l| l.starts_with(name)),
+            "{name} missing: {}",
+            out.stdout
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path().join("ktriage/themes");
+    std::fs::create_dir_all(&dir).unwrap();
+    let good =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("themes/mono.toml"))
+            .unwrap()
+            .replace("name = \"mono\"", "name = \"night-shift\"");
+    std::fs::write(dir.join("night-shift.toml"), good).unwrap();
+    std::fs::write(dir.join("broken.toml"), "[slots]\ntext = \"purple\"\n").unwrap();
+    let out = ktriage_in(&["themes", "list"], Some(home.path()));
+    assert_eq!(out.code, 2, "a theme that does not load is a usage error");
+    assert!(out.stdout.contains("night-shift"), "{}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("broken.toml:2:8: text: `purple` is not a colour"),
+        "{}",
+        out.stderr
+    );
+    // Asking for a theme that does not exist is refused before the terminal is taken.
+    let out = ktriage_in(&["--theme", "nope", "demo"], Some(home.path()));
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("no theme named `nope`"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("night-shift"), "{}", out.stderr);
+}
+
+#[test]
+fn a_bad_keys_file_stops_the_interface_with_where_it_is_wrong() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(home.path().join("ktriage")).unwrap();
+    std::fs::write(
+        home.path().join("ktriage/keys.toml"),
+        "[keys]\nquit = \"q\"\nhelp = \"F1\"\n",
+    )
+    .unwrap();
+    let out = ktriage_in(&["demo"], Some(home.path()));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("keys.toml:3:8"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("function keys are not offered"),
+        "{}",
+        out.stderr
+    );
+}
