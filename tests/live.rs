@@ -556,3 +556,100 @@ async fn exec_plugins_run_non_interactively_and_their_errors_are_shown() {
     assert_ne!(code, 1, "{err}");
     assert!(out.contains("pod-evictions"), "{out}");
 }
+
+/// The interface's live path: the state panel from watches equals the panel a snapshot
+/// round computes, and triage over the live source suggests what it suggests offline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_interface_reads_the_same_cluster_live_as_offline() {
+    use ktriage::source::live::watch::{Freshness, panel_specs};
+    use ktriage::source::live::{LiveOptions, LiveSource, connect};
+    use ktriage::tui::app::{Job, Msg};
+    use ktriage::tui::jobs::{Context, RoundState, execute};
+    let fixture = root().join("tests/fixtures/evict-memory-pressure");
+    let served = serve(&fixture, ServeOptions::default()).await;
+    let snapshot: Arc<dyn Source> = Arc::new(Snapshot::open(&fixture).unwrap());
+    let now = snapshot.info().now;
+    let catalog = Arc::new(Catalog::builtin());
+
+    let offline_ctx = Context {
+        source: snapshot.clone(),
+        catalog: catalog.clone(),
+        state_from_round: true,
+    };
+    let Msg::Triaged {
+        report: offline_report,
+        state: Some(offline_state),
+        ..
+    } = execute(
+        Job::Triage { fresh: false },
+        &offline_ctx,
+        &RoundState::new(&*snapshot, now),
+    )
+    .await
+    else {
+        panic!("offline triage gave no state");
+    };
+
+    let connection = connect(&LiveOptions {
+        kubeconfig: Some(served.kubeconfig.clone()),
+        ..LiveOptions::default()
+    })
+    .await
+    .unwrap();
+    let live: Arc<dyn Source> = Arc::new(LiveSource::new(connection, Some(now)));
+    let live_ctx = Context {
+        source: live.clone(),
+        catalog,
+        state_from_round: false,
+    };
+    let Msg::Triaged {
+        report: live_report,
+        state: None,
+        ..
+    } = execute(
+        Job::Triage { fresh: false },
+        &live_ctx,
+        &RoundState::new(&*live, now),
+    )
+    .await
+    else {
+        panic!("live triage must leave the panel to the watches");
+    };
+    let key = |r: &ktriage::triage::TriageReport| {
+        r.suggestions
+            .iter()
+            .map(|s| (s.runbook.clone(), s.target.clone(), s.severity))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&live_report), key(&offline_report));
+
+    let connection = connect(&LiveOptions {
+        kubeconfig: Some(served.kubeconfig.clone()),
+        ..LiveOptions::default()
+    })
+    .await
+    .unwrap();
+    let watching = LiveSource::new(connection, Some(now));
+    let specs = panel_specs();
+    let watches = watching.watch(specs.clone()).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let Msg::LiveState { state, freshness } = ktriage::tui::live_state(&watches, &specs, now)
+        else {
+            unreachable!()
+        };
+        if freshness
+            .iter()
+            .all(|(_, f)| matches!(f, Freshness::Live { .. }))
+        {
+            assert_eq!(freshness.len(), specs.len());
+            assert_eq!(state, offline_state);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "watches never synced: {freshness:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

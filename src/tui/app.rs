@@ -33,6 +33,8 @@ pub enum Job {
     },
 }
 
+// A message is moved once, a few times a second at most: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
     /// The clock, a few times a second: ages and spinners move, nothing else happens.

@@ -96,7 +96,7 @@ pub struct ClusterState {
 
 const NOT_READ: &str = "not read yet";
 
-fn take<'a>(listed: &'a Option<Listed>) -> Result<&'a [Value], String> {
+fn take(listed: &Option<Listed>) -> Result<&[Value], String> {
     match listed {
         None => Err(NOT_READ.to_string()),
         Some(Ok(v)) => Ok(v),

@@ -27,7 +27,7 @@ use theme::Theme;
 use crate::runbook::Catalog;
 use crate::source::Source;
 use crate::source::live::LiveSource;
-use crate::source::live::watch::{Freshness, panel_specs};
+use crate::source::live::watch::{Freshness, WatchSpec, Watches, panel_specs};
 
 type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<Stdout>>;
 
@@ -243,32 +243,41 @@ async fn follow_live(live: Arc<LiveSource>, tx: tokio::sync::mpsc::UnboundedSend
     let mut every = tokio::time::interval(LIVE_STATE_EVERY);
     loop {
         every.tick().await;
-        let mut inputs = cluster_state::Inputs::default();
-        let mut freshness: Vec<(String, Freshness)> = Vec::new();
-        for spec in &specs {
-            let Some(watched) = watches.get(&spec.kind) else {
-                continue;
-            };
-            let listed = match (&watched.freshness, watched.objects.is_empty()) {
-                (Freshness::Syncing, _) => None,
-                (
-                    Freshness::Stale {
-                        error,
-                        last_live: None,
-                        ..
-                    },
-                    true,
-                ) => Some(Err(error.clone())),
-                _ => Some(Ok(watched.objects.into_values().collect())),
-            };
-            if let Some(slot) = inputs.slot(&spec.kind) {
-                *slot = listed;
-            }
-            freshness.push((spec.kind.kind.clone(), watched.freshness));
-        }
-        let state = cluster_state::summarize(&inputs, Utc::now());
-        if tx.send(Msg::LiveState { state, freshness }).is_err() {
+        if tx.send(live_state(&watches, &specs, Utc::now())).is_err() {
             return;
         }
+    }
+}
+
+/// The state panel from what the watches hold now, with each kind's freshness. A kind
+/// still syncing is "not read yet"; one that failed before ever listing shows its error;
+/// one that failed later keeps its last objects (the title says they are stale).
+pub fn live_state(watches: &Watches, specs: &[WatchSpec], now: DateTime<Utc>) -> Msg {
+    let mut inputs = cluster_state::Inputs::default();
+    let mut freshness: Vec<(String, Freshness)> = Vec::new();
+    for spec in specs {
+        let Some(watched) = watches.get(&spec.kind) else {
+            continue;
+        };
+        let listed = match (&watched.freshness, watched.objects.is_empty()) {
+            (Freshness::Syncing, _) => None,
+            (
+                Freshness::Stale {
+                    error,
+                    last_live: None,
+                    ..
+                },
+                true,
+            ) => Some(Err(error.clone())),
+            _ => Some(Ok(watched.objects.into_values().collect())),
+        };
+        if let Some(slot) = inputs.slot(&spec.kind) {
+            *slot = listed;
+        }
+        freshness.push((spec.kind.kind.clone(), watched.freshness));
+    }
+    Msg::LiveState {
+        state: cluster_state::summarize(&inputs, now),
+        freshness,
     }
 }

@@ -102,10 +102,7 @@ fn draw_state(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Ok(w) => {
             let start = app.state_scroll.min(w.len().saturating_sub(1));
             for (i, ev) in w.iter().enumerate().skip(start).take(room) {
-                let age = ev
-                    .age
-                    .map(|a| kubectl_duration(a))
-                    .unwrap_or_else(|| "?".into());
+                let age = ev.age.map(kubectl_duration).unwrap_or_else(|| "?".into());
                 let count = if ev.count > 1 {
                     format!(" ×{}", ev.count)
                 } else {
