@@ -296,7 +296,21 @@ async fn evidence_viewer_shows_objects_as_yaml_and_searches() {
         panic!("viewer closed");
     };
     assert!(!v.matches.is_empty());
-    assert!(v.lines[v.scroll].to_lowercase().contains("memory"));
+    let at = v.current.expect("the cursor is on a match");
+    assert!(v.lines[at].to_lowercase().contains("memory"));
+    // Shown with context above it, not on the top row.
+    assert!(v.scroll < at || at == 0, "scroll {} match {at}", v.scroll);
+    if v.matches.len() > 1 {
+        h.key(KeyCode::Enter).await;
+        let Some(Overlay::Viewer(v)) = &h.app.overlay else {
+            panic!("viewer closed");
+        };
+        assert_eq!(
+            v.current,
+            Some(v.matches[1]),
+            "Enter goes to the next match"
+        );
+    }
     h.key(KeyCode::Esc).await; // clears the search
     h.key(KeyCode::Esc).await; // closes
     assert!(h.app.overlay.is_none());

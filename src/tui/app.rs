@@ -17,6 +17,10 @@ use fuzzy_matcher::skim::SkimMatcherV2;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+/// The target-picker row that walks without a target (no Kubernetes name has spaces or
+/// parentheses, so it cannot be an object's).
+pub const WHOLE_CLUSTER: &str = "(whole cluster)";
+
 /// Work for the runner; every answer comes back as a [`Msg`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum Job {
@@ -37,6 +41,8 @@ pub enum Job {
 #[allow(clippy::large_enum_variant)]
 pub enum Msg {
     Key(KeyEvent),
+    /// The terminal's size: scrolling moves by what fits.
+    Resize(u16, u16),
     /// The clock, a few times a second: ages and spinners move, nothing else happens.
     Tick(DateTime<Utc>),
     Triaged {
@@ -132,6 +138,8 @@ pub struct FilteredList {
 pub struct Note {
     pub at: DateTime<Utc>,
     pub text: String,
+    /// The walk (runbook, target) it was written in; `None` on other screens.
+    pub walk: Option<(String, Option<String>)>,
     /// `runbook target · step` the walk was at.
     pub context: String,
 }
@@ -179,6 +187,10 @@ pub struct Viewer {
     pub searching: bool,
     /// Line numbers that match `search`.
     pub matches: Vec<usize>,
+    /// The match the cursor is on.
+    pub current: Option<usize>,
+    /// Rows on screen.
+    pub page: usize,
 }
 
 pub struct App {
@@ -203,7 +215,14 @@ pub struct App {
     /// A one-line message under the body (what just happened).
     pub flash: Option<String>,
     pub quit: bool,
+    /// Terminal size, for page-wise scrolling.
+    pub viewport: (u16, u16),
     next_seq: u64,
+}
+
+/// Text rows the viewer shows at a terminal height (header, hint lines and borders off).
+fn viewer_page(height: u16) -> usize {
+    (height as usize).saturating_sub(5).max(1)
 }
 
 /// One row of the runbook picker.
@@ -243,6 +262,7 @@ impl App {
             overlay: None,
             flash: None,
             quit: false,
+            viewport: (80, 24),
             next_seq: 0,
         }
     }
@@ -266,6 +286,13 @@ impl App {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
+                Vec::new()
+            }
+            Msg::Resize(w, h) => {
+                self.viewport = (w, h);
+                if let Some(Overlay::Viewer(v)) = &mut self.overlay {
+                    v.page = viewer_page(h);
+                }
                 Vec::new()
             }
             Msg::Triaged { report, state, at } => {
@@ -415,13 +442,18 @@ for a ticket."
                 KeyCode::Enter => {
                     let text = input.trim().to_string();
                     if !text.is_empty() {
+                        let walk = match (&self.screen, &self.walk) {
+                            (Screen::Walk, Some(w)) => Some((w.runbook.clone(), w.target.clone())),
+                            _ => None,
+                        };
                         self.notes.push(Note {
                             at: self.now,
                             text,
+                            walk,
                             context: self.note_context(),
                         });
                         self.flash = Some(format!(
-                            "note {} added (not exported yet)",
+                            "note {} added (kept for this session: export is not in this build)",
                             self.notes.len()
                         ));
                     }
@@ -468,12 +500,13 @@ for a ticket."
                     Some(Action::Back) if !v.matches.is_empty() => {
                         v.matches.clear();
                         v.search.clear();
+                        v.current = None;
                     }
                     Some(Action::Back) | Some(Action::Quit) => return Vec::new(),
                     Some(Action::Up) => v.scroll = v.scroll.saturating_sub(1),
                     Some(Action::Down) => v.scroll = (v.scroll + 1).min(v.max_scroll()),
-                    Some(Action::PageUp) => v.scroll = v.scroll.saturating_sub(10),
-                    Some(Action::PageDown) => v.scroll = (v.scroll + 10).min(v.max_scroll()),
+                    Some(Action::PageUp) => v.scroll = v.scroll.saturating_sub(v.page),
+                    Some(Action::PageDown) => v.scroll = (v.scroll + v.page).min(v.max_scroll()),
                     Some(Action::Top) => v.scroll = 0,
                     Some(Action::Bottom) => v.scroll = v.max_scroll(),
                     Some(Action::Filter) => {
@@ -586,7 +619,7 @@ for a ticket."
                 }
             },
             Action::Filter => self.open_runbooks(true),
-            Action::Select => {
+            Action::Select if self.home_pane == HomePane::Suggestions => {
                 let report = self.triage.value.as_ref();
                 let suggestions = report.map_or(0, |r| r.suggestions.len());
                 let i = self.suggestion_selected;
@@ -695,12 +728,28 @@ for a ticket."
         let Some(Ok(all)) = &self.targets.value else {
             return Vec::new();
         };
-        if self.target_list.filter.is_empty() {
-            return all.clone();
+        let mut rows = all.clone();
+        // A runbook whose target is optional can also be walked on the whole cluster.
+        if self
+            .targets_for
+            .as_deref()
+            .and_then(|id| self.catalog.get(id))
+            .is_some_and(|rb| rb.target.optional)
+        {
+            rows.insert(
+                0,
+                TargetChoice {
+                    reference: WHOLE_CLUSTER.into(),
+                    matched: Some(false),
+                    reason: "no target: the runbook looks at every one".into(),
+                    since: None,
+                },
+            );
         }
-        fuzzy(all.clone(), &self.target_list.filter, |t| {
-            t.reference.clone()
-        })
+        if self.target_list.filter.is_empty() {
+            return rows;
+        }
+        fuzzy(rows, &self.target_list.filter, |t| t.reference.clone())
     }
 
     fn on_targets(&mut self, action: Action) -> Vec<Job> {
@@ -729,7 +778,8 @@ for a ticket."
                     rows.get(self.target_list.selected),
                     self.targets_for.clone(),
                 ) {
-                    return self.start_walk(rb, Some(row.reference.clone()), Vec::new());
+                    let target = (row.reference != WHOLE_CLUSTER).then(|| row.reference.clone());
+                    return self.start_walk(rb, target, Vec::new());
                 }
             }
             a => move_in(&mut self.target_list.selected, rows.len(), a),
@@ -873,6 +923,7 @@ for a ticket."
                 }
             },
             WalkPane::Detail => {
+                let page = self.viewport.1.saturating_sub(12).max(1);
                 let asking =
                     record.status == Status::NeedsInput && w.path_selected + 1 == record.path.len();
                 let choices = record.question.as_ref().map_or(0, |q| q.choices.len());
@@ -899,9 +950,11 @@ for a ticket."
                     }
                     Action::Up => w.detail_scroll = w.detail_scroll.saturating_sub(1),
                     Action::Down => w.detail_scroll = w.detail_scroll.saturating_add(1),
-                    Action::PageUp => w.detail_scroll = w.detail_scroll.saturating_sub(10),
-                    Action::PageDown => w.detail_scroll = w.detail_scroll.saturating_add(10),
+                    Action::PageUp => w.detail_scroll = w.detail_scroll.saturating_sub(page),
+                    Action::PageDown => w.detail_scroll = w.detail_scroll.saturating_add(page),
                     Action::Top => w.detail_scroll = 0,
+                    // The view clamps this to the last page.
+                    Action::Bottom => w.detail_scroll = u16::MAX,
                     _ => {}
                 }
             }
@@ -910,10 +963,9 @@ for a ticket."
                 match action {
                     Action::Select => {
                         if let Some(item) = items.get(w.evidence_selected) {
-                            self.overlay = Some(Overlay::Viewer(Viewer::new(
-                                item.title.clone(),
-                                item.body.clone(),
-                            )));
+                            let mut v = Viewer::new(item.title.clone(), item.body.clone());
+                            v.page = viewer_page(self.viewport.1);
+                            self.overlay = Some(Overlay::Viewer(v));
                         }
                     }
                     a => move_in(&mut w.evidence_selected, items.len(), a),
@@ -1036,7 +1088,11 @@ pub fn evidence_items(walk: &Walk, notes: &[Note]) -> Vec<EvidenceItem> {
             });
         }
     }
-    for n in notes {
+    let this = (walk.runbook.clone(), walk.target.clone());
+    for n in notes
+        .iter()
+        .filter(|n| n.walk.as_ref().is_none_or(|w| *w == this))
+    {
         items.push(EvidenceItem {
             title: format!("note {}", n.at.format("%H:%M:%SZ")),
             status: n.text.clone(),
@@ -1068,11 +1124,20 @@ impl Viewer {
             search: String::new(),
             searching: false,
             matches: Vec::new(),
+            current: None,
+            page: 19,
         }
     }
 
+    /// The last page starts here: the end of the text fills the screen.
     fn max_scroll(&self) -> usize {
-        self.lines.len().saturating_sub(1)
+        self.lines.len().saturating_sub(self.page)
+    }
+
+    /// Shows match `i` with a few lines of context above it.
+    fn show(&mut self, line: usize) {
+        self.current = Some(line);
+        self.scroll = line.saturating_sub(3).min(self.max_scroll());
     }
 
     fn run_search(&mut self) {
@@ -1087,21 +1152,26 @@ impl Viewer {
                 .map(|(i, _)| i)
                 .collect()
         };
-        if let Some(first) = self.matches.iter().find(|&&i| i >= self.scroll) {
-            self.scroll = *first;
-        } else if let Some(first) = self.matches.first() {
-            self.scroll = *first;
+        let from = self.scroll;
+        if let Some(&first) = self
+            .matches
+            .iter()
+            .find(|&&i| i >= from)
+            .or(self.matches.first())
+        {
+            self.show(first);
         }
     }
 
     fn next_match(&mut self) {
-        if let Some(next) = self
+        let after = self.current.unwrap_or(self.scroll);
+        if let Some(&next) = self
             .matches
             .iter()
-            .find(|&&i| i > self.scroll)
+            .find(|&&i| i > after)
             .or(self.matches.first())
         {
-            self.scroll = *next;
+            self.show(next);
         }
     }
 }

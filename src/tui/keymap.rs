@@ -227,7 +227,8 @@ impl Default for Keymap {
             (Action::Note, &["n"]),
             (Action::Export, &["e"]),
             (Action::Help, &["?"]),
-            (Action::Quit, &["q"]),
+            // Ctrl-c too: in raw mode it is a key, and muscle memory expects it to leave.
+            (Action::Quit, &["q", "Ctrl-c"]),
         ] {
             bindings.insert(action, keys.iter().map(|s| k(s)).collect());
         }

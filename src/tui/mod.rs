@@ -195,6 +195,9 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
 
     let (guard, mut terminal) =
         take_terminal().map_err(|e| format!("cannot take the terminal: {e}"))?;
+    if let Ok(size) = terminal.size() {
+        app.update(Msg::Resize(size.width, size.height));
+    }
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut refresh = tokio::time::interval(LIVE_TRIAGE_EVERY);
@@ -206,7 +209,7 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
-                // A resize is drawn on the next pass; nothing else to do.
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => Msg::Tick(Utc::now()),
                 Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
                 None => break Ok(()),

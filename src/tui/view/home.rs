@@ -258,7 +258,16 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     } else {
         format!(" Suggestions · {status} ")
     };
-    let block = pane(title, focused, theme);
+    let mut block = pane(title, focused, theme);
+    let rows_shown = (area.height as usize).saturating_sub(2 + 3).max(1);
+    let total_rows = app.suggestion_rows();
+    if total_rows > rows_shown {
+        block = block.title_bottom(format!(
+            " {}/{} · ↑↓ for more ",
+            app.suggestion_selected.min(total_rows - 1) + 1,
+            total_rows
+        ));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
@@ -313,8 +322,13 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             }
             lines.push(Line::from(spans));
             if i == selected {
+                let also = match s.also.len() {
+                    0 | 1 => String::new(),
+                    n => format!(" and {} more ({})", n - 1, s.also[1..].join(", ")),
+                };
                 detail = Some(format!(
-                    "{}{}: {}",
+                    "{}{also} — {}{}: {}",
+                    s.target.as_deref().unwrap_or("the cluster"),
                     s.title,
                     s.since
                         .map(|t| format!(" (seen {})", ago(t, app.data_now())))

@@ -137,9 +137,14 @@ fn short_version(v: &str) -> String {
 
 /// The keys that do something here, from the keymap (what is shown is what works).
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
+    screen_hints(app, true)
+}
+
+/// The keys of the screen, or of the overlay over it when `overlay` is set.
+pub fn screen_hints(app: &App, overlay: bool) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.label(a);
     let mv = format!("{}{}", k(Action::Up), k(Action::Down));
-    if let Some(o) = &app.overlay {
+    if let Some(o) = app.overlay.as_ref().filter(|_| overlay) {
         return match o {
             Overlay::Note { .. } => vec![("Enter".into(), "save note"), ("Esc".into(), "cancel")],
             Overlay::ConfirmQuit => vec![("y".into(), "quit"), ("n".into(), "stay")],

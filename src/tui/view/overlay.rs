@@ -1,7 +1,7 @@
 //! Windows over the screen: help, note input, quit confirmation, the evidence viewer.
 
 use super::text::{cell, fit, one_line};
-use super::{hints, pane};
+use super::{pane, screen_hints};
 use crate::text::wrap;
 use crate::tui::app::{App, Overlay, Viewer};
 use crate::tui::keymap::Action;
@@ -62,7 +62,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, overlay: &Overlay, theme: 
                 Paragraph::new(vec![
                     Line::styled(
                         format!(
-                            "▲ {} note(s) were not exported and will be lost.",
+                            "▲ {} note(s) live only in this session and will be lost.",
                             app.notes.len()
                         ),
                         theme.style(Slot::Warn),
@@ -95,42 +95,85 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, overlay: &Overlay, theme: 
 }
 
 fn help(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
-    let area = centered(body, 72, body.height);
+    let area = centered(body, 76, body.height);
     frame.render_widget(Clear, area);
-    let block = pane(" Keys (from your keymap) ", true, theme);
+    let block = pane(" Keys (from your keymap) · Esc closes ", true, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    let mut lines = vec![Line::styled("Here", theme.style(Slot::Accent))];
-    let here: Vec<String> = hints(app)
+    let mut lines = vec![Line::styled("On this screen", theme.style(Slot::Accent))];
+    let here: Vec<String> = screen_hints(app, false)
         .into_iter()
         .map(|(k, what)| format!("{k} {what}"))
         .collect();
     for l in wrap(&here.join(" · "), width, "  ") {
         lines.push(Line::raw(fit(&l, width)));
     }
-    lines.push(Line::styled("Everywhere", theme.style(Slot::Accent)));
-    for a in Action::ALL {
-        lines.push(Line::from(vec![
-            Span::styled(
-                cell(&format!("  {}", app.keymap.labels(a)), 18),
-                theme.style(Slot::Key),
-            ),
-            Span::raw(fit(a.describe(), width.saturating_sub(18))),
-        ]));
+    lines.push(Line::styled("Every action", theme.style(Slot::Accent)));
+    // Pairs share a line so the whole keymap fits at 80×24.
+    let pairs: [(Action, Option<Action>); 8] = [
+        (Action::Up, Some(Action::Down)),
+        (Action::PageUp, Some(Action::PageDown)),
+        (Action::Top, Some(Action::Bottom)),
+        (Action::Select, Some(Action::Back)),
+        (Action::NextPane, Some(Action::Filter)),
+        (Action::Rerun, Some(Action::Note)),
+        (Action::Export, None),
+        (Action::Help, Some(Action::Quit)),
+    ];
+    let half = width / 2;
+    for (a, b) in pairs {
+        let entry = |a: Action, w: usize| -> Vec<Span<'static>> {
+            let keys = app.keymap.labels(a);
+            vec![
+                Span::styled(format!("  {keys} "), theme.style(Slot::Key)),
+                Span::raw(cell(
+                    a.describe(),
+                    w.saturating_sub(keys.chars().count() + 3),
+                )),
+            ]
+        };
+        let mut spans = entry(a, half);
+        if let Some(b) = b {
+            spans.extend(entry(b, width - half));
+        }
+        lines.push(Line::from(spans));
+    }
+    let legend = "Symbols: ✓ true · ✗ false · ? unknown (with why) · » your answer · → hand-over · \
+Δ changed since the last run · ▲ CRIT / ▲ WARN severity · ▲ CHANGES: a command that changes the cluster";
+    for l in wrap(legend, width, "") {
+        lines.push(Line::styled(fit(&l, width), theme.style(Slot::Muted)));
     }
     lines.push(Line::styled(
-        fit("Symbols: ✓ true/ok  ✗ false  ? unknown  ▲ severity  » answered  → hand-over  Δ changed", width),
-        theme.style(Slot::Muted),
-    ));
-    lines.push(Line::styled(
         fit(
-            "Override keys in $XDG_CONFIG_HOME/ktriage/keys.toml · Esc closes",
+            "Your keys: $XDG_CONFIG_HOME/ktriage/keys.toml (docs/themes-and-keys.md)",
             width,
         ),
         theme.style(Slot::Muted),
     ));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A line cut into rows of `width` columns without losing a character: rows after the
+/// first start with `↪` and hold one column less.
+pub fn wrap_exact(line: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(2);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width {
+            rows.push(std::mem::take(&mut row));
+            row.push('↪');
+            used = 1;
+        }
+        row.push(c);
+        used += w;
+    }
+    rows.push(row);
+    rows
 }
 
 fn viewer(frame: &mut Frame, body: Rect, v: &Viewer, theme: &Theme) {
@@ -163,21 +206,11 @@ fn viewer(frame: &mut Frame, body: Rect, v: &Viewer, theme: &Theme) {
         } else {
             ratatui::style::Style::default()
         };
-        let chars: Vec<char> = l.chars().collect();
-        let chunks: Vec<String> = if chars.is_empty() {
-            vec![String::new()]
-        } else {
-            chars
-                .chunks(width.max(1))
-                .map(|c| c.iter().collect())
-                .collect()
-        };
-        for (j, chunk) in chunks.into_iter().enumerate() {
+        for row in wrap_exact(l, width) {
             if lines.len() >= room {
                 break;
             }
-            let text = if j == 0 { chunk } else { format!("↪{chunk}") };
-            lines.push(Line::styled(fit(&text, width), style));
+            lines.push(Line::styled(row, style));
         }
         if lines.len() >= room {
             break;

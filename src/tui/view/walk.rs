@@ -55,8 +55,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn outcome_slot(o: Outcome) -> Slot {
     match o {
-        Outcome::True | Outcome::Matched => Slot::Ok,
-        Outcome::False | Outcome::Default => Slot::Fail,
+        // ✓/✗ answer a step's question; whether that is good news depends on the
+        // question, so neither is painted as health.
+        Outcome::True | Outcome::Matched | Outcome::False | Outcome::Default => Slot::Text,
         Outcome::Unknown => Slot::Unknown,
         Outcome::AwaitingAnswer => Slot::Warn,
         Outcome::Answered | Outcome::Handover => Slot::Accent,
@@ -101,7 +102,24 @@ fn draw_path(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) 
         Span::styled(status, theme.style(slot)),
         Span::raw(" "),
     ]);
-    let block = pane(title, w.focus == WalkPane::Path, theme);
+    let mut block = pane(title, w.focus == WalkPane::Path, theme);
+    if let Some(r) = &w.record {
+        let shown = (area.height as usize)
+            .saturating_sub(2 + w.trail.len().min(2))
+            .max(1);
+        let total = rows_of(r);
+        if total > shown {
+            let sel = w.path_selected.min(total - 1);
+            let first = sel.saturating_sub(shown - 1);
+            block = block.title_bottom(format!(
+                " steps {}–{} of {}{} ",
+                first + 1,
+                (first + shown).min(total),
+                total,
+                if first > 0 { " · ↑ earlier" } else { "" }
+            ));
+        }
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
@@ -257,6 +275,38 @@ fn para(text: &str, width: usize, indent: &str, style: Style) -> Vec<Line<'stati
     out
 }
 
+/// A command as lines that paste back into a shell: broken only at spaces, each line
+/// but the last ending in ` \`; a word longer than a line is left whole (the pane cuts
+/// it; `ktriage run --output markdown` prints it all).
+pub fn shell_lines(cmd: &str, width: usize, indent: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let avail = width.saturating_sub(indent.chars().count() + 2).max(20);
+    for (n, source_line) in text_lines(cmd).into_iter().enumerate() {
+        let mut line = if n == 0 {
+            "$ ".to_string()
+        } else {
+            "  ".to_string()
+        };
+        let mut len = 2;
+        for word in source_line.split(' ').filter(|w| !w.is_empty()) {
+            let wl = word.chars().count();
+            if len > 2 && len + 1 + wl > avail {
+                out.push(format!("{indent}{line} \\"));
+                line = "  ".to_string();
+                len = 2;
+            }
+            if len > 2 {
+                line.push(' ');
+                len += 1;
+            }
+            line.push_str(word);
+            len += wl;
+        }
+        out.push(format!("{indent}{line}"));
+    }
+    out
+}
+
 fn heading(s: &str, theme: &Theme) -> Line<'static> {
     Line::styled(s.to_string(), theme.style(Slot::Accent))
 }
@@ -292,12 +342,12 @@ fn step_lines(
         Outcome::AwaitingAnswer => "waiting",
         Outcome::Handover => "handed over",
     };
-    out.extend(para(
-        &format!("{outcome}: {}", step.reason),
-        width,
-        "",
-        Style::default(),
-    ));
+    let reason = if step.reason.starts_with(&format!("{outcome}:")) {
+        step.reason.clone()
+    } else {
+        format!("{outcome}: {}", step.reason)
+    };
+    out.extend(para(&reason, width, "", Style::default()));
     if let Some(next) = &step.next {
         out.push(Line::styled(
             fit(&format!("next: {}", one_line(next)), width),
@@ -336,6 +386,21 @@ fn step_lines(
         else {
             continue;
         };
+        if f.queries.is_empty() {
+            let what = f
+                .description
+                .as_deref()
+                .map(one_line)
+                .unwrap_or_else(|| "computed from other facts".into());
+            out.push(Line::from(vec![
+                Span::raw(format!("  {} ", one_line(name))),
+                Span::styled(
+                    fit(&what, width.saturating_sub(name.len() + 3)),
+                    theme.style(Slot::Muted),
+                ),
+            ]));
+            continue;
+        }
         for q in &f.queries {
             let answer = w.facts.iter().find(|(k, _)| k == q).map(|(_, v)| v);
             let (status, slot) = match answer {
@@ -421,12 +486,9 @@ fn question_lines(
     let mut out = para(&q.prompt, width, "", Style::default());
     if let Some(cmd) = &q.command {
         out.push(heading("Run this elsewhere (read-only):", theme));
-        out.extend(para(
-            &format!("$ {cmd}"),
-            width,
-            "  ",
-            theme.style(Slot::Ok),
-        ));
+        for l in shell_lines(cmd, width, "  ") {
+            out.push(Line::styled(l, theme.style(Slot::Ok)));
+        }
     }
     out.push(heading("What did you find?", theme));
     let focused = w.focus == WalkPane::Detail;
@@ -504,10 +566,10 @@ fn conclusion_lines(record: &WalkRecord, width: usize, theme: &Theme) -> Vec<Lin
         Span::styled(c.code.clone(), theme.style(Slot::Accent)),
         Span::styled(
             fit(
-                &format!("  {} · from {}", c.severity.to_uppercase(), c.runbook),
-                width.saturating_sub(c.code.len() + 3),
+                &format!("  from {}", c.runbook),
+                width.saturating_sub(c.code.len() + 9),
             ),
-            theme.style(slot),
+            theme.style(Slot::Muted),
         ),
     ])];
     out.extend(para(&c.title, width, "", theme.style(Slot::Accent)));
@@ -549,23 +611,22 @@ fn conclusion_lines(record: &WalkRecord, width: usize, theme: &Theme) -> Vec<Lin
                 .as_deref()
                 .map(|d| format!(" — {}", one_line(d)))
                 .unwrap_or_default();
-            out.push(Line::styled(
-                fit(&format!("  {label}{what}"), width),
-                theme.style(slot),
-            ));
             out.extend(para(
-                &format!("$ {}", cmd.run),
+                &format!("{label}{what}"),
                 width,
-                "    ",
+                "  ",
                 theme.style(slot),
             ));
+            for l in shell_lines(&cmd.run, width, "    ") {
+                out.push(Line::styled(l, theme.style(slot)));
+            }
         }
     }
     if !c.references.is_empty() {
         out.push(Line::raw(""));
         out.push(heading("References", theme));
         for r in &c.references {
-            out.push(Line::raw(fit(&format!("  {}", one_line(r)), width)));
+            out.extend(para(r, width, "  ", Style::default()));
         }
     }
     if let Some(f) = &c.follow_up {
