@@ -496,15 +496,12 @@ fn question_lines(
     for (i, c) in q.choices.iter().enumerate() {
         let is_sel = i == w.choice_selected;
         let before = w.previous_answer.as_deref() == Some(c.id.as_str());
+        // The marker goes first: a long label must not push it off the row.
         let text = format!(
             "{} {}{}",
             if is_sel { "›" } else { " " },
+            if before { "(earlier answer) " } else { "" },
             one_line(&c.label),
-            if before {
-                "  (your earlier answer)"
-            } else {
-                ""
-            }
         );
         let style = if is_sel && focused {
             theme.style(Slot::Selection)
