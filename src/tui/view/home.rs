@@ -32,6 +32,19 @@ pub fn severity_label(s: Severity) -> (&'static str, Slot) {
     }
 }
 
+/// When a symptom was seen: against the clock live, against the capture offline (a
+/// snapshot's "8s ago" would be read as now).
+fn seen(t: chrono::DateTime<chrono::Utc>, app: &App) -> String {
+    let d = app.data_now() - t;
+    if app.source.live {
+        format!(" (seen {})", ago(t, app.data_now()))
+    } else if d.num_seconds() < 1 {
+        " (seen at capture time)".into()
+    } else {
+        format!(" (seen {} before the capture)", kubectl_duration(d))
+    }
+}
+
 fn freshness_title(app: &App) -> (String, Slot) {
     if !app.source.live {
         return match (&app.state.loading_since, app.state.at) {
@@ -288,7 +301,8 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let first = selected.saturating_sub(list_rows - 1);
     let mut lines: Vec<Line> = Vec::new();
     let rb_w = 18;
-    let target_w = (width.saturating_sub(7 + rb_w) / 2).clamp(12, 40);
+    // The target says what to look at; the reason is spelled out below the list.
+    let target_w = (width.saturating_sub(7 + rb_w) * 3 / 5).clamp(12, 48);
     let mut detail: Option<String> = None;
     if report.suggestions.is_empty() && report.not_checked.is_empty() {
         detail = Some(
@@ -330,9 +344,7 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     "{}{also} — {}{}: {}",
                     s.target.as_deref().unwrap_or("the cluster"),
                     s.title,
-                    s.since
-                        .map(|t| format!(" (seen {})", ago(t, app.data_now())))
-                        .unwrap_or_default(),
+                    s.since.map(|t| seen(t, app)).unwrap_or_default(),
                     s.reason
                 ));
             }
