@@ -959,7 +959,7 @@ for a ticket."
                 }
             }
             WalkPane::Evidence => {
-                let items = evidence_items(w, &self.notes);
+                let items = evidence_items(w, &self.notes, Some(w.evidence_selected));
                 match action {
                     Action::Select => {
                         if let Some(item) = items.get(w.evidence_selected) {
@@ -1042,11 +1042,15 @@ pub struct EvidenceItem {
 }
 
 /// Facts the walk read (with their answers) and the session's notes.
-pub fn evidence_items(walk: &Walk, notes: &[Note]) -> Vec<EvidenceItem> {
+///
+/// Only item `open`'s body is rendered (YAML of thousands of objects is not free, and
+/// the list is drawn on every frame); the others' bodies are empty.
+pub fn evidence_items(walk: &Walk, notes: &[Note], open: Option<usize>) -> Vec<EvidenceItem> {
     let mut items = Vec::new();
     if let Some(record) = &walk.record {
         // Facts computed from other facts are reasoning, not evidence: only what was read.
         for f in record.facts.iter().filter(|f| !f.queries.is_empty()) {
+            let with_body = open == Some(items.len());
             let mut body = Vec::new();
             if let Some(d) = &f.description {
                 body.extend(one_lines(d));
@@ -1065,7 +1069,9 @@ pub fn evidence_items(walk: &Walk, notes: &[Note]) -> Vec<EvidenceItem> {
                 match walk.facts.iter().find(|(k, _)| k == q).map(|(_, v)| v) {
                     Some(Ok(v)) => {
                         status = super::view::text::summarize_answer(q, v);
-                        body.extend(super::view::text::render_answer(v));
+                        if with_body {
+                            body.extend(super::view::text::render_answer(v));
+                        }
                     }
                     Some(Err(e)) => {
                         failed = true;
