@@ -134,6 +134,36 @@ pub struct FilteredList {
     pub selected: usize,
 }
 
+/// What a list made of a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListMove {
+    /// `Esc` with no filter: leave the screen.
+    Close,
+    Handled,
+    NotMine,
+}
+
+impl FilteredList {
+    /// The keys every filtered list shares: moving, `/` (or ↑ past the top) to type a
+    /// filter, `Esc` clearing it before leaving.
+    fn navigate(&mut self, action: Action, len: usize) -> ListMove {
+        match action {
+            Action::Back if self.filter.is_empty() => return ListMove::Close,
+            Action::Back => self.filter.clear(),
+            Action::Filter => self.editing = true,
+            Action::Up if self.selected == 0 => self.editing = true,
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => move_in(&mut self.selected, len, action),
+            _ => return ListMove::NotMine,
+        }
+        ListMove::Handled
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Note {
     pub at: DateTime<Utc>,
@@ -684,16 +714,10 @@ for a ticket."
 
     fn on_runbooks(&mut self, action: Action) -> Vec<Job> {
         let rows = self.runbook_rows();
+        if self.runbooks.navigate(action, rows.len()) == ListMove::Close {
+            self.screen = Screen::Home;
+        }
         match action {
-            Action::Back => {
-                if self.runbooks.filter.is_empty() {
-                    self.screen = Screen::Home;
-                } else {
-                    self.runbooks.filter.clear();
-                }
-            }
-            Action::Filter => self.runbooks.editing = true,
-            Action::Up if self.runbooks.selected == 0 => self.runbooks.editing = true,
             Action::Select => {
                 let Some(row) = rows.get(self.runbooks.selected) else {
                     return Vec::new();
@@ -717,7 +741,7 @@ for a ticket."
                     fresh: false,
                 }];
             }
-            a => move_in(&mut self.runbooks.selected, rows.len(), a),
+            _ => {}
         }
         Vec::new()
     }
@@ -754,16 +778,10 @@ for a ticket."
 
     fn on_targets(&mut self, action: Action) -> Vec<Job> {
         let rows = self.target_rows();
+        if self.target_list.navigate(action, rows.len()) == ListMove::Close {
+            self.screen = Screen::Runbooks;
+        }
         match action {
-            Action::Back => {
-                if self.target_list.filter.is_empty() {
-                    self.screen = Screen::Runbooks;
-                } else {
-                    self.target_list.filter.clear();
-                }
-            }
-            Action::Filter => self.target_list.editing = true,
-            Action::Up if self.target_list.selected == 0 => self.target_list.editing = true,
             Action::Rerun => {
                 if let Some(rb) = self.targets_for.clone() {
                     self.targets.loading_since = Some(self.now);
@@ -782,7 +800,7 @@ for a ticket."
                     return self.start_walk(rb, target, Vec::new());
                 }
             }
-            a => move_in(&mut self.target_list.selected, rows.len(), a),
+            _ => {}
         }
         Vec::new()
     }
