@@ -717,33 +717,30 @@ for a ticket."
         if self.runbooks.navigate(action, rows.len()) == ListMove::Close {
             self.screen = Screen::Home;
         }
-        match action {
-            Action::Select => {
-                let Some(row) = rows.get(self.runbooks.selected) else {
-                    return Vec::new();
-                };
-                let Some(rb) = self.catalog.get(&row.id) else {
-                    return Vec::new();
-                };
-                if rb.target.kind == TargetKind::Cluster {
-                    return self.start_walk(row.id.clone(), None, Vec::new());
-                }
-                self.screen = Screen::Targets;
-                self.targets_for = Some(row.id.clone());
-                self.targets = Tracked {
-                    value: None,
-                    at: None,
-                    loading_since: Some(self.now),
-                };
-                self.target_list = FilteredList::default();
-                return vec![Job::Targets {
-                    runbook: row.id.clone(),
-                    fresh: false,
-                }];
-            }
-            _ => {}
+        if action != Action::Select {
+            return Vec::new();
         }
-        Vec::new()
+        let Some(row) = rows.get(self.runbooks.selected) else {
+            return Vec::new();
+        };
+        let Some(rb) = self.catalog.get(&row.id) else {
+            return Vec::new();
+        };
+        if rb.target.kind == TargetKind::Cluster {
+            return self.start_walk(row.id.clone(), None, Vec::new());
+        }
+        self.screen = Screen::Targets;
+        self.targets_for = Some(row.id.clone());
+        self.targets = Tracked {
+            value: None,
+            at: None,
+            loading_since: Some(self.now),
+        };
+        self.target_list = FilteredList::default();
+        vec![Job::Targets {
+            runbook: row.id.clone(),
+            fresh: false,
+        }]
     }
 
     // ---- target picker -----------------------------------------------------------------
