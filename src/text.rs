@@ -52,6 +52,15 @@ pub fn kubectl_duration(d: chrono::TimeDelta) -> String {
     }
 }
 
+/// 1-based line and column (in characters) of byte `offset` in `text`: where a parser's
+/// span points, as an editor counts.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
 /// Greedy word wrap to `width` columns (by chars), each line prefixed with `indent`;
 /// words longer than a line are split rather than overflowing.
 pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {

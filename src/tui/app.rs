@@ -7,7 +7,7 @@ use super::keymap::{Action, Key, Keymap};
 use crate::facts::{FactQuery, FactResult};
 use crate::runbook::Catalog;
 use crate::runbook::model::TargetKind;
-use crate::runbook::record::{Outcome, Status, WalkRecord};
+use crate::runbook::record::{FollowUp, Outcome, Status, StepRecord, WalkRecord};
 use crate::source::live::watch::Freshness;
 use crate::triage::{TargetChoice, TriageReport};
 use chrono::{DateTime, Utc};
@@ -939,8 +939,7 @@ for a ticket."
             },
             WalkPane::Detail => {
                 let page = self.viewport.1.saturating_sub(12).max(1);
-                let asking =
-                    record.status == Status::NeedsInput && w.path_selected + 1 == record.path.len();
+                let asking = w.asking();
                 let choices = record.question.as_ref().map_or(0, |q| q.choices.len());
                 match action {
                     Action::Select if asking => {
@@ -988,6 +987,28 @@ for a ticket."
             }
         }
         Vec::new()
+    }
+}
+
+impl Walk {
+    /// The step under the path cursor (`None` on the conclusion row).
+    pub fn selected_step(&self) -> Option<&StepRecord> {
+        self.record.as_ref()?.path.get(self.path_selected)
+    }
+
+    /// The cursor is on the question the walk waits for.
+    pub fn asking(&self) -> bool {
+        self.selected_step()
+            .is_some_and(|s| s.outcome == Outcome::AwaitingAnswer)
+    }
+
+    /// The cursor is on a conclusion that continues in another runbook.
+    pub fn follow_up(&self) -> Option<&FollowUp> {
+        let record = self.record.as_ref()?;
+        if self.path_selected != record.path.len() {
+            return None;
+        }
+        record.conclusion.as_ref()?.follow_up.as_ref()
     }
 }
 

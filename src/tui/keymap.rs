@@ -283,9 +283,7 @@ impl Keymap {
     pub fn with_overrides(origin: &str, text: &str) -> Result<Keymap, String> {
         let at = |span: Option<std::ops::Range<usize>>| match span {
             Some(s) => {
-                let before = &text[..s.start.min(text.len())];
-                let line = before.matches('\n').count() + 1;
-                let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                let (line, col) = crate::text::line_col(text, s.start);
                 format!("{origin}:{line}:{col}")
             }
             None => origin.to_string(),

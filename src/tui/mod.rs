@@ -73,6 +73,16 @@ pub fn summary_of(source: &dyn Source) -> SourceSummary {
     }
 }
 
+/// "Now" of a new round: `--as-of` when given, else the clock for a live cluster and the
+/// capture time for a snapshot.
+fn round_now(source: &dyn Source, pinned: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    match pinned {
+        Some(t) => t,
+        None if source.info().live => Utc::now(),
+        None => source.info().now,
+    }
+}
+
 /// Starts jobs on the runtime; a new round for `fresh` ones.
 struct Runner {
     ctx: Arc<Context>,
@@ -82,20 +92,15 @@ struct Runner {
 }
 
 impl Runner {
-    fn round_now(&self) -> DateTime<Utc> {
-        match self.pinned_now {
-            Some(t) => t,
-            None if self.ctx.source.info().live => Utc::now(),
-            None => self.ctx.source.info().now,
-        }
-    }
-
     fn spawn(&mut self, job: Job) {
         let fresh = match &job {
             Job::Triage { fresh } | Job::Targets { fresh, .. } | Job::Walk { fresh, .. } => *fresh,
         };
         if fresh {
-            self.round = Arc::new(RoundState::new(&*self.ctx.source, self.round_now()));
+            self.round = Arc::new(RoundState::new(
+                &*self.ctx.source,
+                round_now(&*self.ctx.source, self.pinned_now),
+            ));
         }
         let (ctx, round, tx) = (self.ctx.clone(), self.round.clone(), self.tx.clone());
         tracing::debug!(?job, "job");
@@ -174,17 +179,12 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
     let mut runner = Runner {
         round: Arc::new(RoundState::new(
             &*opened.source,
-            opened
-                .pinned_now
-                .unwrap_or_else(|| opened.source.info().now),
+            round_now(&*opened.source, opened.pinned_now),
         )),
         ctx,
         pinned_now: opened.pinned_now,
         tx: tx.clone(),
     };
-    if opened.live.is_some() {
-        runner.round = Arc::new(RoundState::new(&*opened.source, runner.round_now()));
-    }
     let watcher = opened
         .live
         .clone()

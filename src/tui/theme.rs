@@ -142,19 +142,12 @@ impl std::fmt::Display for ThemeError {
     }
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
 /// Parses one theme file; `stem` names it when the file has no `name`.
 pub fn parse(origin: &str, stem: &str, text: &str) -> Result<Theme, ThemeError> {
     let error_at = |span: Option<std::ops::Range<usize>>, message: String| {
         let (line, column) = match span {
             Some(s) => {
-                let (l, c) = line_col(text, s.start);
+                let (l, c) = crate::text::line_col(text, s.start);
                 (Some(l), Some(c))
             }
             None => (None, None),

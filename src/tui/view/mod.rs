@@ -195,41 +195,24 @@ pub fn screen_hints(app: &App, overlay: bool) -> Vec<(String, &'static str)> {
         }
         Screen::Walk => {
             let w = app.walk.as_ref();
-            let focus = w.map_or(WalkPane::Path, |w| w.focus);
-            let asking = w.and_then(|w| w.record.as_ref()).is_some_and(|r| {
-                r.question.is_some() && w.is_some_and(|w| w.path_selected + 1 == r.path.len())
-            });
             out.push((mv, "move"));
-            match focus {
+            match w.map_or(WalkPane::Path, |w| w.focus) {
                 WalkPane::Path => {
-                    let answered = w.and_then(|w| {
-                        w.record
-                            .as_ref()
-                            .and_then(|r| r.path.get(w.path_selected))
-                            .map(|s| s.outcome == crate::runbook::record::Outcome::Answered)
-                    });
-                    let follow = w
-                        .and_then(|w| w.record.as_ref())
-                        .and_then(|r| r.conclusion.as_ref())
-                        .and_then(|c| c.follow_up.as_ref())
-                        .is_some()
-                        && w.is_some_and(|w| {
-                            w.record
-                                .as_ref()
-                                .is_some_and(|r| w.path_selected == r.path.len())
-                        });
-                    out.push((
-                        k(Action::Select),
-                        if answered == Some(true) {
-                            "answer again"
-                        } else if follow {
-                            "next runbook"
-                        } else {
-                            "details"
-                        },
-                    ));
+                    let answered = w
+                        .and_then(|w| w.selected_step())
+                        .is_some_and(|s| s.outcome == crate::runbook::record::Outcome::Answered);
+                    let select = if answered {
+                        "answer again"
+                    } else if w.and_then(|w| w.follow_up()).is_some() {
+                        "next runbook"
+                    } else {
+                        "details"
+                    };
+                    out.push((k(Action::Select), select));
                 }
-                WalkPane::Detail if asking => out.push((k(Action::Select), "answer")),
+                WalkPane::Detail if w.is_some_and(|w| w.asking()) => {
+                    out.push((k(Action::Select), "answer"))
+                }
                 WalkPane::Detail => {}
                 WalkPane::Evidence => out.push((k(Action::Select), "view")),
             }

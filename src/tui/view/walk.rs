@@ -34,11 +34,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         let trail = w.trail.len().min(2) as u16;
         // A question needs the room for its command and choices; the path above it
         // keeps its last steps (the rest scrolls).
-        let asking = w
-            .record
-            .as_ref()
-            .is_some_and(|r| r.status == Status::NeedsInput)
-            && w.focus == WalkPane::Detail;
+        let asking = w.asking() && w.focus == WalkPane::Detail;
         let most = if asking { 5 } else { area.height * 2 / 5 };
         let path_h = (rows + trail + 2).clamp(4, most.max(4));
         let [path, bottom] =
