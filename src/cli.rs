@@ -86,6 +86,18 @@ pub struct LiveArgs {
     /// (live) or the capture time (snapshot): reproduces an earlier run.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub as_of: Option<DateTime<Utc>>,
+    /// EKS cluster to read from AWS (default: from the context's ARN or its
+    /// `aws eks get-token --cluster-name` plugin).
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+    /// AWS region of the cluster (default: from the context, the API server URL, then
+    /// AWS_REGION or the profile).
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile for credentials (default: the standard chain: env, AWS_PROFILE, SSO,
+    /// credential_process, web identity, instance profile).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {

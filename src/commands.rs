@@ -13,9 +13,10 @@ use crate::runbook::format::WhenAbsent;
 use crate::runbook::model::{Runbook, StepKind, TargetKind};
 use crate::runbook::record::WalkRecord;
 use crate::runbook::{Catalog, testing};
-use crate::source::Source;
+use crate::source::aws::{self, AwsOptions};
 use crate::source::live::{self, LiveOptions, LiveSource};
 use crate::source::snapshot::Snapshot;
+use crate::source::{AwsAccess, Source};
 use crate::text::sanitize;
 use crate::triage;
 use crate::tui;
@@ -183,7 +184,30 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<LiveSource, i3
             return Err(EXIT_FAILURE);
         }
     };
-    if let Err(e) = source.probe().await {
+    let aws_options = AwsOptions {
+        cluster_name: args.cluster_name.clone(),
+        region: args.region.clone(),
+        profile: args.profile.clone(),
+    };
+    // Credentials may take seconds (SSO, instance metadata): look while the API answers.
+    let (probe, link) = tokio::join!(
+        source.probe(),
+        aws::connect(
+            &aws_options,
+            source.info().cluster.as_ref(),
+            Some(source.server())
+        )
+    );
+    let source = source.with_aws(link);
+    if let AwsAccess::Unavailable { reason, hint } = &source.info().aws {
+        let _ = writeln!(
+            io.err,
+            "note: AWS facts unknown: {}\n  hint: {}",
+            sanitize(reason),
+            sanitize(hint)
+        );
+    }
+    if let Err(e) = probe {
         let _ = writeln!(
             io.err,
             "error: cannot reach the cluster of {}: {}\n  hint: {}",

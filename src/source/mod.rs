@@ -2,6 +2,7 @@
 //! same JSON (the API's own shape, `managedFields` dropped), so a runbook cannot tell
 //! them apart.
 
+pub mod aws;
 pub mod live;
 pub mod selector;
 pub mod snapshot;
@@ -60,8 +61,41 @@ pub struct SourceInfo {
     /// "Now" for every age computed over this source: the clock for live sources, the
     /// capture time (or newest timestamp seen) for snapshots.
     pub now: DateTime<Utc>,
+    /// Whether AWS facts can be read, said once in headers rather than as an unknown on
+    /// every AWS step.
+    pub aws: AwsAccess,
     /// Problems met while reading that did not stop the rest from being read.
     pub problems: Vec<Problem>,
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+#[serde(tag = "state", rename_all = "kebab-case")]
+pub enum AwsAccess {
+    /// Read live through the SDK, as `identity` (the ARN sts names).
+    Live {
+        cluster: String,
+        region: String,
+        identity: String,
+    },
+    /// Read from the snapshot's `aws/` folder.
+    Recorded,
+    /// Every AWS fact is unavailable, for this reason.
+    Unavailable { reason: String, hint: String },
+}
+
+impl AwsAccess {
+    /// One line for a header.
+    pub fn notice(&self) -> String {
+        match self {
+            AwsAccess::Live {
+                cluster,
+                region,
+                identity,
+            } => format!("AWS: EKS {cluster} ({region}) as {identity}"),
+            AwsAccess::Recorded => "AWS: recorded in the snapshot".to_string(),
+            AwsAccess::Unavailable { reason, .. } => format!("AWS facts unknown: {reason}"),
+        }
+    }
 }
 
 /// A file that could not be read, with where in it; the rest of the source is still used.

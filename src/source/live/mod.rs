@@ -9,7 +9,8 @@ pub mod resources;
 pub mod watch;
 
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind, ObjectRef};
-use crate::source::{Answer, BoxFuture, ClusterIdentity, Source, SourceInfo};
+use crate::source::aws::{AwsLink, AwsSource};
+use crate::source::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use chrono::{DateTime, Utc};
 pub use connect::{ConnectError, Connection, LiveOptions, connect};
 use http::StatusCode;
@@ -27,6 +28,8 @@ pub struct LiveSource {
     api: Api,
     info: SourceInfo,
     resolver: Resolver,
+    aws: Option<AwsSource>,
+    server: String,
 }
 
 impl LiveSource {
@@ -55,9 +58,37 @@ impl LiveSource {
                 context: connection.context,
                 cluster,
                 now: now.unwrap_or_else(Utc::now),
+                aws: AwsAccess::Unavailable {
+                    reason: "AWS was not asked".into(),
+                    hint: "ktriage connects to AWS when it starts on a live context".into(),
+                },
                 problems: Vec::new(),
             },
             resolver: Resolver::default(),
+            aws: None,
+            server: connection.server,
+        }
+    }
+
+    /// The cluster's API server URL (its region, for EKS).
+    pub fn server(&self) -> &str {
+        &self.server
+    }
+
+    /// AWS facts from here on come through `link`, and the cluster is the one it names.
+    pub fn with_aws(mut self, link: AwsLink) -> LiveSource {
+        if link.cluster.is_some() {
+            self.info.cluster = link.cluster;
+        }
+        self.info.aws = link.access;
+        self.aws = link.source;
+        self
+    }
+
+    fn aws_unavailable(&self) -> FactError {
+        match &self.info.aws {
+            AwsAccess::Unavailable { reason, hint } => FactError::unavailable(reason, hint),
+            _ => FactError::unavailable("AWS was not asked", "run on a live context"),
         }
     }
 
@@ -121,10 +152,14 @@ impl LiveSource {
                 self.logs(namespace, pod, container, *previous, *tail_lines)
                     .await
             }
-            FactQuery::Eks(_) | FactQuery::LogEvents(_) => Err(FactError::unavailable(
-                "this build of ktriage does not call AWS from a live session",
-                "capture the AWS responses into a snapshot's aws/ folder (docs/snapshots.md) and run with --snapshot",
-            )),
+            FactQuery::Eks(q) => match &self.aws {
+                Some(aws) => aws.eks(q).await,
+                None => Err(self.aws_unavailable()),
+            },
+            FactQuery::LogEvents(q) => match &self.aws {
+                Some(aws) => aws.log_events(q).await,
+                None => Err(self.aws_unavailable()),
+            },
         }
     }
 

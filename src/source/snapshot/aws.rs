@@ -185,13 +185,32 @@ impl AwsStore {
             }
             EksQuery::ListPodIdentityAssociations => Response::Associations,
         };
-        match self.responses.get(&key) {
-            Some((value, _)) => Ok(value.clone()),
-            None => Err(FactError::unavailable(
-                format!("no `{cli}` response in this snapshot"),
-                format!("save the output of `{cli} --output json` under aws/eks/"),
-            )),
+        if let Some((value, _)) = self.responses.get(&key) {
+            return Ok(value.clone());
         }
+        // A describe of a name the saved list does not hold: it does not exist, as live
+        // EKS answers ResourceNotFound.
+        let listed = |list: Response, key: &str| {
+            self.responses
+                .get(&list)
+                .and_then(|(v, _)| v.get(key)?.as_array().cloned())
+        };
+        let absent = match &key {
+            Response::Nodegroup(n) => listed(Response::Nodegroups, "nodegroups")
+                .is_some_and(|l| !l.iter().any(|v| v.as_str() == Some(n))),
+            Response::Addon(n) => listed(Response::Addons, "addons")
+                .is_some_and(|l| !l.iter().any(|v| v.as_str() == Some(n))),
+            Response::AccessEntry(n) => listed(Response::AccessEntries, "accessEntries")
+                .is_some_and(|l| !l.iter().any(|v| v.as_str() == Some(n))),
+            _ => false,
+        };
+        if absent {
+            return Ok(Value::Null);
+        }
+        Err(FactError::unavailable(
+            format!("no `{cli}` response in this snapshot"),
+            format!("save the output of `{cli} --output json` under aws/eks/"),
+        ))
     }
 
     pub(crate) fn log_events(&self, q: &LogEventsQuery) -> Result<Value, FactError> {
@@ -205,6 +224,11 @@ impl AwsStore {
         );
         if !self.present {
             return Err(FactError::unavailable("no AWS data in this snapshot", hint));
+        }
+        if let Some((cluster, _)) = self.responses.get(&Response::Cluster)
+            && let Some(disabled) = crate::source::aws::logging::disabled(cluster, q)
+        {
+            return Err(disabled);
         }
         let Some(group) = self.log_groups.get(&q.log_group) else {
             return Err(FactError::unavailable(

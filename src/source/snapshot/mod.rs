@@ -27,7 +27,7 @@ mod transcode;
 pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
 
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind};
-use crate::source::{Answer, BoxFuture, ClusterIdentity, Source, SourceInfo};
+use crate::source::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use chrono::{DateTime, Utc};
 use files::Input;
 use logs::{LogEntry, LogKey};
@@ -159,6 +159,15 @@ impl Snapshot {
             context,
             cluster,
             now: built.captured_at.or(built.newest).unwrap_or_else(Utc::now),
+            aws: if built.aws.present {
+                AwsAccess::Recorded
+            } else {
+                AwsAccess::Unavailable {
+                    reason: "no AWS data in this snapshot".into(),
+                    hint: "capture `aws eks ... --output json` responses under aws/ (docs/snapshots.md)"
+                        .into(),
+                }
+            },
             problems: built.problems,
         };
         Ok(Snapshot {
