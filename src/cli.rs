@@ -98,6 +98,9 @@ pub struct LiveArgs {
     /// credential_process, web identity, instance profile).
     #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
+    /// Do not call AWS at all: every EKS and CloudWatch Logs fact is unknown, said once.
+    #[arg(long, conflicts_with_all = ["cluster_name", "region", "profile"])]
+    pub no_aws: bool,
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {

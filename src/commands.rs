@@ -13,7 +13,7 @@ use crate::runbook::format::WhenAbsent;
 use crate::runbook::model::{Runbook, StepKind, TargetKind};
 use crate::runbook::record::WalkRecord;
 use crate::runbook::{Catalog, testing};
-use crate::source::aws::{self, AwsOptions};
+use crate::source::aws::{self, AwsLink, AwsOptions};
 use crate::source::live::{self, LiveOptions, LiveSource};
 use crate::source::snapshot::Snapshot;
 use crate::source::{AwsAccess, Source};
@@ -190,16 +190,20 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<LiveSource, i3
         profile: args.profile.clone(),
     };
     // Credentials may take seconds (SSO, instance metadata): look while the API answers.
-    let (probe, link) = tokio::join!(
-        source.probe(),
-        aws::connect(
-            &aws_options,
-            source.info().cluster.as_ref(),
-            Some(source.server())
-        )
-    );
+    let (probe, link) = tokio::join!(source.probe(), async {
+        if args.no_aws {
+            AwsLink::off(source.info().cluster.clone())
+        } else {
+            aws::connect(
+                &aws_options,
+                source.info().cluster.as_ref(),
+                Some(source.server()),
+            )
+            .await
+        }
+    });
     let source = source.with_aws(link);
-    if let AwsAccess::Unavailable { reason, hint } = &source.info().aws {
+    if let (false, AwsAccess::Unavailable { reason, hint }) = (args.no_aws, &source.info().aws) {
         let _ = writeln!(
             io.err,
             "note: AWS facts unknown: {}\n  hint: {}",

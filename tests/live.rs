@@ -94,6 +94,8 @@ fn live_flags(served: &Served) -> Vec<String> {
         served.kubeconfig.display().to_string(),
         "--as-of".into(),
         served.now.clone(),
+        // Hermetic: these compare the Kubernetes side; AWS is tests/aws_*.rs's.
+        "--no-aws".into(),
     ]
 }
 

@@ -530,3 +530,20 @@ async fn a_small_terminal_is_told_to_grow() {
     h.screen(10, 3);
     h.screen(1, 1);
 }
+
+/// Missing AWS data is said once, in the header; a snapshot that has it says nothing.
+#[tokio::test]
+async fn the_header_says_once_why_aws_facts_are_unknown() {
+    let h = Harness::fixture("nnj-no-aws").await;
+    let screen = h.screen(160, 40);
+    let header = screen.lines().next().unwrap();
+    assert!(
+        header.contains("AWS facts unknown: no AWS data in this snapshot"),
+        "{header}"
+    );
+    assert_eq!(screen.matches("AWS facts unknown").count(), 1, "{screen}");
+
+    let h = Harness::fixture("nnj-role-not-mapped-configmap").await;
+    let screen = h.screen(160, 40);
+    assert!(!screen.contains("AWS facts unknown"), "{screen}");
+}

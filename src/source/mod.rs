@@ -87,11 +87,11 @@ impl AwsAccess {
     /// One line for a header.
     pub fn notice(&self) -> String {
         match self {
-            AwsAccess::Live {
-                cluster,
-                region,
-                identity,
-            } => format!("AWS: EKS {cluster} ({region}) as {identity}"),
+            // The header already names the cluster; who is asking is what an on-call
+            // engineer checks (`assumed-role/oncall/alice`).
+            AwsAccess::Live { identity, .. } => {
+                format!("AWS as {}", identity.rsplit(':').next().unwrap_or(identity))
+            }
             AwsAccess::Recorded => "AWS: recorded in the snapshot".to_string(),
             AwsAccess::Unavailable { reason, .. } => format!("AWS facts unknown: {reason}"),
         }

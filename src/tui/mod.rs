@@ -25,9 +25,9 @@ use std::time::Duration;
 use theme::Theme;
 
 use crate::runbook::Catalog;
-use crate::source::Source;
 use crate::source::live::LiveSource;
 use crate::source::live::watch::{Freshness, WatchSpec, Watches, panel_specs};
+use crate::source::{AwsAccess, Source};
 
 type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<Stdout>>;
 
@@ -69,7 +69,11 @@ pub fn summary_of(source: &dyn Source) -> SourceSummary {
         cluster: info.cluster.as_ref().map(|c| c.name.clone()),
         region: info.cluster.as_ref().and_then(|c| c.region.clone()),
         captured: (!info.live).then_some(info.now),
-        notice: None,
+        // Said once here rather than as "unknown" on every AWS step.
+        notice: match &info.aws {
+            AwsAccess::Recorded => None,
+            aws => Some(aws.notice()),
+        },
     }
 }
 
@@ -160,15 +164,7 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
         );
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut summary = summary_of(&*opened.source);
-    // Said once here rather than as "unknown" on every AWS step.
-    summary.notice = if summary.live {
-        Some("AWS facts: not read live in this build".into())
-    } else if summary.cluster.is_none() {
-        Some("no EKS identity: AWS facts unknown".into())
-    } else {
-        None
-    };
+    let summary = summary_of(&*opened.source);
     let now = Utc::now();
     let mut app = App::new(options.keymap, catalog.clone(), summary, now);
     let ctx = Arc::new(Context {

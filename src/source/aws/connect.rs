@@ -27,6 +27,15 @@ pub struct AwsLink {
 }
 
 impl AwsLink {
+    /// `--no-aws`: nothing is asked of AWS.
+    pub fn off(cluster: Option<ClusterIdentity>) -> AwsLink {
+        AwsLink::unavailable(
+            cluster,
+            "AWS is not called (--no-aws)",
+            "run without --no-aws to read EKS and CloudWatch Logs",
+        )
+    }
+
     fn unavailable(
         cluster: Option<ClusterIdentity>,
         reason: impl Into<String>,
