@@ -298,10 +298,16 @@ impl Source for Mixed {
     }
 }
 
+/// Compiled once: the built-in runbooks' CEL takes a while to compile in a test build.
+fn catalog() -> &'static Catalog {
+    static CATALOG: std::sync::OnceLock<Catalog> = std::sync::OnceLock::new();
+    CATALOG.get_or_init(Catalog::builtin)
+}
+
 async fn walk(source: impl Source, runbook: &str, target: Option<&str>) -> WalkRecord {
-    let catalog = Catalog::builtin();
+    let catalog = catalog();
     let session = Session::new(source);
-    let round = session.round(&catalog);
+    let round = session.round(catalog);
     round
         .walk(catalog.get(runbook).unwrap(), target, &BTreeMap::new())
         .await

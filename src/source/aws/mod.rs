@@ -284,7 +284,14 @@ impl AwsSource {
                     };
                 }
             };
-            for event in out.events() {
+            // The prefix again, client-side: an endpoint that ignores it (moto does) must
+            // not put another component's lines in front of a runbook.
+            let prefix = query.stream_prefix.as_deref().unwrap_or_default();
+            for event in out
+                .events()
+                .iter()
+                .filter(|e| e.log_stream_name().unwrap_or_default().starts_with(prefix))
+            {
                 bytes += event.message().map_or(0, str::len);
                 events.push(shape::log_event(event));
             }
