@@ -865,9 +865,22 @@ fn aws_responses_are_recognised_by_key_and_answer_every_eks_query() {
         eks(EksQuery::ListPodIdentityAssociations).unwrap(),
         files[7].1
     );
-    let (reason, hint) = unavailable(eks(EksQuery::DescribeNodegroup {
-        name: "ng-2".into(),
-    }));
+    // A name the saved list does not hold does not exist, as live EKS says
+    // (ResourceNotFound); without a list nothing says either way.
+    assert_eq!(
+        eks(EksQuery::DescribeNodegroup {
+            name: "ng-2".into()
+        })
+        .unwrap(),
+        Value::Null
+    );
+    let only_cluster = snap(&[(refs[0].0, refs[0].1)]);
+    let (reason, hint) = unavailable(ask(
+        &only_cluster,
+        FactQuery::Eks(EksQuery::DescribeNodegroup {
+            name: "ng-2".into(),
+        }),
+    ));
     assert!(
         reason.contains("aws eks describe-nodegroup --cluster-name prod --nodegroup-name ng-2"),
         "{reason}"
