@@ -55,6 +55,124 @@ pub enum Command {
     /// List, show, validate, test or describe runbooks.
     #[command(subcommand)]
     Runbooks(RunbooksCommand),
+    /// Collect an evidence bundle for the postmortem (walks, the facts they read, a
+    /// baseline, notes, a report; redacted, hashed, written atomically), verify one, or
+    /// list the redaction rules.
+    Bundle(BundleArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BundleArgs {
+    #[command(subcommand)]
+    pub command: Option<BundleCommand>,
+    /// Snapshot to collect from instead of a live cluster (a bundle of a bundle works too).
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
+    pub snapshot: Option<PathBuf>,
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Namespace whose workloads and events go in the bundle (repeatable); the first is
+    /// also the namespace of a --target given without one.
+    #[arg(long = "namespace", short = 'n', value_name = "NS")]
+    pub namespaces: Vec<String>,
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub as_of: Option<DateTime<Utc>>,
+    #[arg(long, value_name = "NAME")]
+    pub cluster_name: Option<String>,
+    #[arg(long, value_name = "REGION")]
+    pub region: Option<String>,
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    #[arg(long, conflicts_with_all = ["cluster_name", "region", "profile"])]
+    pub no_aws: bool,
+    /// Walk this runbook into the bundle (repeatable). A --target right after it names its
+    /// target; without one, a runbook that can scan walks every object showing its symptom.
+    #[arg(long = "run", value_name = "RUNBOOK")]
+    pub runs: Vec<String>,
+    /// The target of the --run before it.
+    #[arg(long = "target", value_name = "REF")]
+    pub targets: Vec<String>,
+    /// Answer to a question step of any walk, as STEP=CHOICE (repeatable).
+    #[arg(long = "answer", value_name = "STEP=CHOICE")]
+    pub answers: Vec<String>,
+    /// Keep container log lines this recent only (`30m`, `2h`, `1d`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<chrono::Duration>,
+    /// Keep at most this many lines of each container log (its newest).
+    #[arg(long, value_name = "N", default_value_t = 2000)]
+    pub max_log_lines: u32,
+    /// Stop collecting after this many seconds; what is left is listed in errors.json.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub deadline: u64,
+    /// Also redact IP addresses (kept by default: they are usually the evidence).
+    #[arg(long)]
+    pub redact_ips: bool,
+    /// The bundle file (default: ./ktriage-CLUSTER-TIMESTAMP.tar.gz).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Filled from the order of --run and --target on the command line.
+    #[arg(skip)]
+    pub walks: Vec<(String, Option<String>)>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BundleCommand {
+    /// Re-check a bundle's files against the SHA-256 sums in its manifest.
+    Verify { file: PathBuf },
+    /// The redaction rules: built-in and yours (`~/.config/ktriage/redaction.toml`).
+    Rules,
+}
+
+fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
+    crate::runbook::compile::parse_duration(s)
+        .ok_or_else(|| format!("`{s}` is not a duration (e.g. 30m, 2h, 1d, 1h30m)"))
+}
+
+/// Parses the command line, pairing each `ktriage bundle --target` with the `--run`
+/// before it (clap keeps repeated flags apart, their order only in the indices).
+pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches_from(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let (Some(Command::Bundle(b)), Some(("bundle", m))) =
+        (&mut cli.command, matches.subcommand())
+    {
+        let indexed = |id: &str| -> Vec<(usize, String)> {
+            match (m.indices_of(id), m.get_many::<String>(id)) {
+                (Some(i), Some(v)) => i.zip(v.cloned()).collect(),
+                _ => Vec::new(),
+            }
+        };
+        let runs = indexed("runs");
+        let targets = indexed("targets");
+        let mut walks: Vec<(String, Option<String>)> = Vec::new();
+        for (i, run) in &runs {
+            let next_run = runs
+                .iter()
+                .map(|(j, _)| *j)
+                .find(|j| j > i)
+                .unwrap_or(usize::MAX);
+            let target = targets
+                .iter()
+                .find(|(j, _)| j > i && *j < next_run)
+                .map(|(_, t)| t.clone());
+            walks.push((run.clone(), target));
+        }
+        if targets.len() > walks.iter().filter(|(_, t)| t.is_some()).count() {
+            return Err(Cli::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "each --target names the target of the --run before it; one --target came before any --run or after another --target",
+            ));
+        }
+        b.walks = walks;
+    }
+    Ok(cli)
 }
 
 /// Where the cluster state comes from: a snapshot, or the live cluster of a kube context

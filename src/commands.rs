@@ -2,8 +2,8 @@
 //! tested without a process; the exit code is returned, never `exit()`ed here.
 
 use crate::cli::{
-    Cli, Command, LiveArgs, RunArgs, RunbooksCommand, ServeArgs, SourceArgs, ThemesCommand,
-    TriageArgs,
+    BundleArgs, BundleCommand, Cli, Command, LiveArgs, RunArgs, RunbooksCommand, ServeArgs,
+    SourceArgs, ThemesCommand, TriageArgs,
 };
 use crate::drive::{Round, Session};
 use crate::evidence::report::{self, Format};
@@ -90,6 +90,231 @@ pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
         Some(Command::Triage(args)) => triage(catalog, args, io).await,
         Some(Command::Runbooks(cmd)) => runbooks(catalog, &cli.runbook_dirs, cmd, io).await,
         Some(Command::Serve(args)) => serve(args, io).await,
+        Some(Command::Bundle(args)) => bundle(catalog, args, io).await,
+    }
+}
+
+/// `ktriage bundle`: walks, collection and the archive, headless; or `verify` / `rules`.
+async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
+    use crate::evidence::{archive, bundle as assemble, collect, export, redact};
+    match &args.command {
+        Some(BundleCommand::Verify { file }) => {
+            return match archive::verify(file) {
+                Ok(v) => {
+                    let _ = writeln!(
+                        io.out,
+                        "ok: {} — {} file(s) match the manifest's SHA-256 sums",
+                        file.display(),
+                        v.files
+                    );
+                    0
+                }
+                Err(e) => {
+                    let _ = writeln!(io.err, "error: {}: {e}", file.display());
+                    EXIT_FAILURE
+                }
+            };
+        }
+        Some(BundleCommand::Rules) => {
+            return match redact::RuleSet::load(redact::user_file().as_deref()) {
+                Ok(rules) => {
+                    for r in rules.rules() {
+                        let _ = writeln!(
+                            io.out,
+                            "{:<28} {:<8} {:<9} {}",
+                            r.id,
+                            r.kind,
+                            if r.enabled { "on" } else { "off" },
+                            r.description
+                        );
+                    }
+                    0
+                }
+                Err(e) => {
+                    let _ = writeln!(io.err, "error: {e}");
+                    EXIT_USAGE
+                }
+            };
+        }
+        None => {}
+    }
+    let rules = match redact::RuleSet::load(redact::user_file().as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let redactor = redact::Redactor::new(
+        &rules,
+        redact::Profile {
+            redact_ips: args.redact_ips,
+        },
+    );
+    // Every runbook and answer is checked before anything is collected.
+    let mut planned = Vec::new();
+    for (id, target) in &args.walks {
+        let Some(runbook) = catalog.get(id) else {
+            let ids = catalog.ids();
+            let _ = writeln!(
+                io.err,
+                "error: no runbook `{id}`{}\n  available: {}",
+                did_you_mean(id, &ids),
+                ids.join(", ")
+            );
+            return EXIT_USAGE;
+        };
+        let target = target.as_ref().map(|t| {
+            match (
+                &runbook.target.kind,
+                t.contains('/'),
+                args.namespaces.first(),
+            ) {
+                (
+                    TargetKind::Kubernetes {
+                        namespaced: true, ..
+                    },
+                    false,
+                    Some(ns),
+                ) => format!("{ns}/{t}"),
+                _ => t.clone(),
+            }
+        });
+        if let Err(msg) = check_target_form(runbook, target.as_deref()) {
+            let _ = writeln!(io.err, "error: {msg}");
+            return EXIT_USAGE;
+        }
+        let answers = match parse_answers_lenient(catalog, runbook, &args.answers) {
+            Ok(a) => a,
+            Err(msg) => {
+                let _ = writeln!(io.err, "error: {msg}");
+                return EXIT_USAGE;
+            }
+        };
+        planned.push((runbook.clone(), target, answers));
+    }
+    let source_args = SourceArgs {
+        snapshot: args.snapshot.clone(),
+        live: LiveArgs {
+            kubeconfig: args.kubeconfig.clone(),
+            context: args.context.clone(),
+            namespace: args.namespaces.first().cloned(),
+            as_of: args.as_of,
+            cluster_name: args.cluster_name.clone(),
+            region: args.region.clone(),
+            profile: args.profile.clone(),
+            no_aws: args.no_aws,
+        },
+    };
+    let session = match open_source(&source_args, io).await {
+        Ok(s) => Session::new(s),
+        Err(code) => return code,
+    };
+    let round = session.round(catalog);
+    let mut walks: Vec<assemble::Walked> = Vec::new();
+    for (runbook, target, answers) in &planned {
+        if let Some(t) = target
+            && let Err(msg) = target_exists(&round, runbook, t).await
+        {
+            let _ = writeln!(io.err, "error: {msg}");
+            return EXIT_USAGE;
+        }
+        let targets: Vec<Option<String>> = match target {
+            Some(t) => vec![Some(t.clone())],
+            None if runbook.target.when_absent == WhenAbsent::Symptomatic => {
+                match triage::scan(&round, runbook).await {
+                    Ok(scan) => scan.matched.into_iter().map(|(t, _)| t).collect(),
+                    Err(reason) => {
+                        let _ = writeln!(
+                            io.err,
+                            "warning: {}: cannot tell which objects to walk ({reason}); walking without a target",
+                            runbook.id
+                        );
+                        vec![None]
+                    }
+                }
+            }
+            None => vec![None],
+        };
+        for t in targets {
+            let record = round.walk(runbook, t.as_deref(), answers).await;
+            let _ = writeln!(
+                io.err,
+                "walked {} on {}: {}",
+                runbook.id,
+                t.as_deref().unwrap_or("the cluster"),
+                record.conclusion.as_ref().map_or_else(
+                    || format!("{:?}", record.status).to_lowercase(),
+                    |c| c.code.clone()
+                )
+            );
+            walks.push(assemble::Walked {
+                record,
+                answers: answers.clone(),
+            });
+        }
+    }
+    let mut scope = collect::Scope::default();
+    scope.namespaces.extend(args.namespaces.iter().cloned());
+    let options = export::Options {
+        limits: collect::Limits {
+            max_log_lines: args.max_log_lines,
+            since: args.since,
+            deadline: std::time::Duration::from_secs(args.deadline),
+            ..collect::Limits::default()
+        },
+        scope,
+        redactor: &redactor,
+        output: args.output.clone(),
+    };
+    let err = std::sync::Mutex::new(Vec::<String>::new());
+    let progress = |line: String| {
+        if let Ok(mut e) = err.lock() {
+            e.push(line);
+        }
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    let result = export::export(
+        &*session.source,
+        round.cache,
+        catalog,
+        &walks,
+        &[],
+        round.env.now(),
+        options,
+        &progress,
+        &cancel,
+    )
+    .await;
+    for line in err.into_inner().unwrap_or_default() {
+        let _ = writeln!(io.err, "{line}");
+    }
+    match result {
+        Ok(w) => {
+            let _ = writeln!(
+                io.out,
+                "{}\n  {} file(s), {} KiB; {} collection problem(s) (errors.json), {} redaction(s) (redactions.json)\n  reopen: ktriage open {0}\n  check:  ktriage bundle verify {0}",
+                w.path.display(),
+                w.files,
+                w.bytes.div_ceil(1024),
+                w.errors,
+                w.redactions
+            );
+            walks
+                .iter()
+                .map(|w| w.record.exit_code())
+                .max_by_key(|c| match c {
+                    3 => 3,
+                    4 => 2,
+                    5 => 1,
+                    _ => 0,
+                })
+                .unwrap_or(0)
+        }
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
+            EXIT_FAILURE
+        }
     }
 }
 
@@ -426,6 +651,24 @@ pub fn close_names(name: &str, candidates: &[&str], n: usize) -> Vec<String> {
         .into_iter()
         .map(|c| format!("`{c}`"))
         .collect()
+}
+
+/// The answers of several walks given at once: those meant for `runbook` (its own
+/// question steps, or `RUNBOOK/STEP` for a hand-over), checked as `run` checks them.
+fn parse_answers_lenient(
+    catalog: &Catalog,
+    runbook: &Runbook,
+    raw: &[String],
+) -> Result<BTreeMap<String, String>, String> {
+    let mine: Vec<String> = raw
+        .iter()
+        .filter(|a| {
+            let step = a.split_once('=').map_or(a.as_str(), |(s, _)| s);
+            step.contains('/') || runbook.steps.contains_key(step)
+        })
+        .cloned()
+        .collect();
+    parse_answers(catalog, runbook, &mine)
 }
 
 fn parse_answers(

@@ -1,7 +1,5 @@
 //! Command-line wiring only; behaviour lives in the library.
 
-use clap::Parser;
-use ktriage::cli::Cli;
 use ktriage::commands::{self, EXIT_FAILURE, Io};
 
 fn main() {
@@ -9,7 +7,7 @@ fn main() {
     // TUI takes the terminal, restores it first).
     let _ = color_eyre::install();
     ktriage::logging::init();
-    let cli = Cli::parse();
+    let cli = ktriage::cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

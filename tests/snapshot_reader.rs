@@ -1443,3 +1443,38 @@ fn generate_large(root: &Path, split: bool) {
         )],
     );
 }
+
+/// A bundle holds part of a cluster: snapshot.yaml's `captured` says where each kind was
+/// looked at, so a pod missing there is absent and one elsewhere is unknown.
+#[test]
+fn captured_in_snapshot_yaml_limits_absence_to_where_someone_looked() {
+    let manifest = "kind: ktriage-snapshot\nversion: 1\ncaptured:\n  Pod: [x]\n  StorageClass.storage.k8s.io: ['*']\n  ConfigMap: []\n";
+    let s = snap(&[
+        ("snapshot.yaml", manifest),
+        ("k8s/p.yaml", POD_YAML),
+        (
+            "k8s/cm.yaml",
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n  namespace: x\n",
+        ),
+    ]);
+    let get = |kind: &str, group: &str, ns: Option<&str>, name: &str| {
+        ask(
+            &s,
+            FactQuery::Get {
+                resource: GroupKind::new(group, kind),
+                namespace: ns.map(str::to_string),
+                name: name.into(),
+            },
+        )
+    };
+    assert_eq!(get("Pod", "", Some("x"), "gone").unwrap(), Value::Null);
+    let (reason, _) = unavailable(get("Pod", "", Some("y"), "a"));
+    assert!(reason.contains("captured only in x"), "{reason}");
+    assert_eq!(
+        get("StorageClass", "storage.k8s.io", None, "gp3").unwrap(),
+        Value::Null,
+        "captured everywhere, with none: an answer"
+    );
+    // Listed with no namespace: the object that is there is not a capture of its kind.
+    assert!(get("ConfigMap", "", Some("x"), "other").is_err());
+}

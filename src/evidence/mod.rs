@@ -1,3 +1,8 @@
-//! What ktriage hands to people: reports now; evidence bundles build on them.
+//! What ktriage hands to people: reports, and evidence bundles for postmortems.
 
+pub mod archive;
+pub mod bundle;
+pub mod collect;
+pub mod export;
+pub mod redact;
 pub mod report;

@@ -28,6 +28,12 @@ pub(crate) struct Manifest {
     pub context: Option<String>,
     pub cluster: Option<ManifestCluster>,
     pub source: Option<String>,
+    /// Where kinds were captured, for snapshots that hold part of a cluster (evidence
+    /// bundles): `Kind` or `Kind.group` → namespaces, `"*"` for every namespace. A kind
+    /// listed here is captured exactly there, so "none in namespace x" is only an
+    /// answer where someone looked; kinds not listed follow the usual rule.
+    #[serde(default)]
+    pub captured: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -71,9 +77,16 @@ pub(crate) fn build(files: Vec<FileData>, problems: Vec<Problem>) -> Option<Buil
         b.file(file, role);
     }
     b.aws.finish();
+    let manifest = b.manifest.take().unwrap_or_default();
+    for (kind, namespaces) in &manifest.captured {
+        let gk = match kind.split_once('.') {
+            Some((k, group)) => GroupKind::new(group, k),
+            None => GroupKind::new("", kind.as_str()),
+        };
+        b.store.set_captured(&gk, namespaces);
+    }
     let mut problems = b.problems;
     let store = b.store.finish(&mut problems);
-    let manifest = b.manifest.unwrap_or_default();
     let captured_at = manifest.captured_at.as_deref().and_then(|t| match parse_time(t) {
         Some(t) => Some(t),
         None => {

@@ -191,6 +191,16 @@ impl StoreBuilder {
         }
     }
 
+    /// Replaces where `gk` was captured: these namespaces, or everywhere for `*`.
+    pub(crate) fn set_captured(&mut self, gk: &GroupKind, namespaces: &[String]) {
+        let scope = if namespaces.iter().any(|n| n == "*") {
+            Scope::Everywhere
+        } else {
+            Scope::Namespaces(namespaces.iter().cloned().collect())
+        };
+        self.captured.insert(gk.clone(), scope);
+    }
+
     /// A collector's own report that it could not collect `gk` (in `namespace`).
     pub(crate) fn not_collected(&mut self, gk: &GroupKind, namespace: Option<&str>, message: &str) {
         self.not_collected

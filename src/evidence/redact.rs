@@ -1,0 +1,1922 @@
+//! Secrets stay out of bundles: everything an evidence bundle holds goes through a
+//! [`Redactor`] first.
+//!
+//! Rules are data (`redaction-rules.toml`, built in; `$XDG_CONFIG_HOME/ktriage/redaction.toml`
+//! adds to it, in the same format, documented at the top of the built-in file). Three kinds:
+//! - *structural*, on objects: a Secret keeps its name, type and keys, every value becomes a
+//!   marker and only its length is reported; `last-applied-configuration` goes whole;
+//! - *names*: the value of an env var, annotation, ConfigMap key or (for `in = ["fields"]`) any
+//!   object field whose name matches goes whole;
+//! - *patterns*: regular expressions over text (log lines, event messages, and every string
+//!   left in an object or AWS response), plain or JSON-escaped.
+//!
+//! A redacted span becomes `<redacted:RULE-ID>`. Markers are never redacted again and each
+//! string is redacted until nothing changes, so redacting twice changes nothing and reports
+//! nothing new. The [`Report`] says which rule fired where (a JSON pointer or `line N`) and how
+//! often, never what was removed; it serializes to `redactions.json`.
+
+use indexmap::IndexMap;
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+/// The built-in rules (the file documents the format users write too).
+pub const BUILTIN_RULES: &str = include_str!("redaction-rules.toml");
+
+/// The annotation `kubectl apply` keeps a whole copy of the object in.
+pub const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// A pattern with a `block_end` runs over at most this many following log lines.
+pub const BLOCK_MAX_LINES: usize = 256;
+
+/// Redacting one string stops after this many passes over the rules. Every pass that changes
+/// something turns at least one character into a marker, so this is a guard, not a limit seen.
+const MAX_PASSES: usize = 64;
+
+static MARKER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"<redacted:[a-z0-9]+(?:-[a-z0-9]+)*>").expect("marker regex"));
+static RULE_ID: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[a-z0-9]+(?:-[a-z0-9]+)*$").expect("id regex"));
+/// The stamp `kubectl logs --timestamps` puts before each line.
+static LOG_STAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2}) ",
+    )
+    .expect("log stamp regex")
+});
+/// The user's rules file: `$XDG_CONFIG_HOME/ktriage/redaction.toml` (or
+/// `~/.config/ktriage/redaction.toml`); it need not exist.
+pub fn user_file() -> Option<PathBuf> {
+    crate::tui::config_dir().map(|d| d.join("redaction.toml"))
+}
+
+static BUILTIN: LazyLock<RuleSet> = LazyLock::new(|| {
+    let parsed = parse_file(BUILTIN_RULES, &Origin::Builtin, &[])
+        .unwrap_or_else(|e| panic!("built-in redaction rules: {e}"));
+    RuleSet {
+        rules: parsed.rules,
+    }
+});
+
+/// How a bundle is redacted beyond the rules that always run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// `--redact-ips`: turns on the rules with `when = "redact-ips"` (`ip-address`).
+    pub redact_ips: bool,
+}
+
+impl Profile {
+    /// The conditions a rule's `when` may name.
+    pub const CONDITIONS: &'static [&'static str] = &["redact-ips"];
+
+    /// Whether a rule with `when = condition` runs under this profile.
+    pub fn allows(&self, condition: &str) -> bool {
+        match condition {
+            "redact-ips" => self.redact_ips,
+            _ => false,
+        }
+    }
+}
+
+/// Where a rule comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Builtin,
+    User(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Builtin => f.write_str("built-in"),
+            Origin::User(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
+/// What kind of rule it is, for listing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A regular expression over text.
+    Pattern,
+    /// A regular expression over names; their values go whole.
+    Names,
+    /// Built-in handling of an object shape.
+    Structural,
+}
+
+impl fmt::Display for RuleKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Pattern => "pattern",
+            RuleKind::Names => "names",
+            RuleKind::Structural => "structural",
+        }
+    }
+}
+
+/// Which names a `names` rule looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// A container's env var `{name, value}`.
+    Env,
+    /// A `metadata.annotations` key.
+    Annotations,
+    /// A ConfigMap `data` / `binaryData` key.
+    ConfigMapData,
+    /// Any field of any object whose value is a string.
+    Fields,
+}
+
+impl Place {
+    pub const ALL: [Place; 4] = [
+        Place::Env,
+        Place::Annotations,
+        Place::ConfigMapData,
+        Place::Fields,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Place::Env => "env",
+            Place::Annotations => "annotations",
+            Place::ConfigMapData => "configmap-data",
+            Place::Fields => "fields",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Structural {
+    SecretValue,
+    LastAppliedConfiguration,
+}
+
+#[derive(Debug, Clone)]
+enum Matcher {
+    Pattern {
+        regex: Regex,
+        /// Capture groups holding the secret, first participating wins; `[0]` = whole match.
+        groups: Vec<usize>,
+        block_end: Option<Regex>,
+    },
+    Names {
+        names: Regex,
+        except: Option<Regex>,
+        places: Vec<Place>,
+    },
+    Structural(Structural),
+}
+
+/// One redaction rule, as `ktriage bundle rules` lists it.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Kebab-case id: the marker is `<redacted:ID>`.
+    pub id: String,
+    pub description: String,
+    pub kind: RuleKind,
+    pub origin: Origin,
+    /// The profile condition the rule needs (`redact-ips`), if any.
+    pub when: Option<String>,
+    /// Runs without any flag: not disabled and no `when`.
+    pub enabled: bool,
+    /// Turned off by the user file's `disable`.
+    pub disabled: bool,
+    marker: String,
+    matcher: Matcher,
+}
+
+impl Rule {
+    /// Whether the rule runs under `profile`.
+    pub fn is_active(&self, profile: &Profile) -> bool {
+        !self.disabled && self.when.as_deref().is_none_or(|w| profile.allows(w))
+    }
+
+    /// What a redacted span becomes: `<redacted:ID>`.
+    pub fn marker(&self) -> &str {
+        &self.marker
+    }
+
+    /// The regular expression: the pattern over text, or the one over names.
+    pub fn regex(&self) -> Option<&str> {
+        match &self.matcher {
+            Matcher::Pattern { regex, .. } => Some(regex.as_str()),
+            Matcher::Names { names, .. } => Some(names.as_str()),
+            Matcher::Structural(_) => None,
+        }
+    }
+
+    /// Which names a `names` rule looks at (empty for the other kinds).
+    pub fn places(&self) -> &[Place] {
+        match &self.matcher {
+            Matcher::Names { places, .. } => places,
+            _ => &[],
+        }
+    }
+
+    fn names_match(&self, place: Place, name: &str) -> bool {
+        match &self.matcher {
+            Matcher::Names {
+                names,
+                except,
+                places,
+            } => {
+                places.contains(&place)
+                    && names.is_match(name)
+                    && !except.as_ref().is_some_and(|e| e.is_match(name))
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A rules file that could not be used, with where in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    pub origin: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.origin)?;
+        if let (Some(l), Some(c)) = (self.line, self.column) {
+            write!(f, ":{l}:{c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// The rules in force: the built-in ones, then the user's.
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// The built-in rules.
+    pub fn builtin() -> RuleSet {
+        BUILTIN.clone()
+    }
+
+    /// The built-in rules plus those of `user_file` (normally [`RuleSet::default_user_file`]).
+    /// A file that does not exist adds nothing; one that cannot be read or used is an error
+    /// naming the file, line and column.
+    pub fn load(user_file: Option<&Path>) -> Result<RuleSet, RuleError> {
+        let set = RuleSet::builtin();
+        let Some(path) = user_file else {
+            return Ok(set);
+        };
+        match std::fs::read_to_string(path) {
+            Ok(text) => set.with_user_rules(path, &text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(set),
+            Err(e) => Err(RuleError {
+                origin: path.display().to_string(),
+                line: None,
+                column: None,
+                message: format!("cannot read: {e}"),
+            }),
+        }
+    }
+
+    /// These rules plus a user file's `text` (read from `path`, which names it in errors).
+    pub fn with_user_rules(mut self, path: &Path, text: &str) -> Result<RuleSet, RuleError> {
+        let parsed = parse_file(text, &Origin::User(path.to_path_buf()), &self.rules)?;
+        for rule in &mut self.rules {
+            if parsed.disable.contains(&rule.id) {
+                rule.disabled = true;
+                rule.enabled = false;
+            }
+        }
+        self.rules.extend(parsed.rules);
+        Ok(self)
+    }
+
+    /// `$XDG_CONFIG_HOME/ktriage/redaction.toml` (or `~/.config/ktriage/redaction.toml`).
+    pub fn default_user_file() -> Option<PathBuf> {
+        user_file()
+    }
+
+    /// Every rule, in the order they run, disabled ones included (`ktriage bundle rules`).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rules file
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDoc {
+    #[serde(default)]
+    disable: Vec<toml::Spanned<String>>,
+    #[serde(default)]
+    rule: Vec<toml::Spanned<RuleDoc>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleDoc {
+    id: toml::Spanned<String>,
+    #[serde(default)]
+    description: String,
+    pattern: Option<toml::Spanned<String>>,
+    group: Option<toml::Spanned<Groups>>,
+    block_end: Option<toml::Spanned<String>>,
+    names: Option<toml::Spanned<String>>,
+    except: Option<toml::Spanned<String>>,
+    #[serde(rename = "in")]
+    places: Option<toml::Spanned<Vec<String>>>,
+    structural: Option<toml::Spanned<String>>,
+    when: Option<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Groups {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+struct Parsed {
+    rules: Vec<Rule>,
+    disable: Vec<String>,
+}
+
+fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, RuleError> {
+    let name = origin.to_string();
+    let err = |span: Option<Range<usize>>, message: String| {
+        let (line, column) = match span {
+            Some(s) => {
+                let (l, c) = crate::text::line_col(text, s.start);
+                (Some(l), Some(c))
+            }
+            None => (None, None),
+        };
+        RuleError {
+            origin: name.clone(),
+            line,
+            column,
+            message,
+        }
+    };
+    let doc: FileDoc =
+        toml::from_str(text).map_err(|e| err(e.span(), e.message().trim_end().to_string()))?;
+    let mut rules: Vec<Rule> = Vec::new();
+    for spanned in &doc.rule {
+        let r = spanned.get_ref();
+        let id = r.id.get_ref().as_str();
+        if !RULE_ID.is_match(id) {
+            return Err(err(
+                Some(r.id.span()),
+                format!(
+                    "rule id `{id}` must be kebab-case (lowercase letters and digits joined by single dashes, \
+                     like `acme-api-key`): it names the marker <redacted:ID>"
+                ),
+            ));
+        }
+        if let Some(other) = existing.iter().chain(&rules).find(|o| o.id == id) {
+            return Err(err(
+                Some(r.id.span()),
+                format!(
+                    "rule id `{id}` is already defined ({}); to replace a built-in rule, list its id in \
+                     `disable = [...]` and give yours a new id",
+                    other.origin
+                ),
+            ));
+        }
+        let kinds = [
+            r.pattern.is_some(),
+            r.names.is_some(),
+            r.structural.is_some(),
+        ];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(err(
+                Some(spanned.span()),
+                format!(
+                    "rule `{id}` needs exactly one of `pattern` (a regular expression over text), \
+                     `names` (a regular expression over env var, annotation, ConfigMap key or field names) \
+                     or `structural` (built in only)"
+                ),
+            ));
+        }
+        let compile = |s: &toml::Spanned<String>, field: &str| {
+            Regex::new(s.get_ref()).map_err(|e| {
+                err(
+                    Some(s.span()),
+                    format!("rule `{id}`: `{field}` is not a valid regular expression: {e}"),
+                )
+            })
+        };
+        let misplaced = |span: Option<Range<usize>>, field: &str, kind: &str| {
+            Err(err(
+                span,
+                format!("rule `{id}`: `{field}` only goes with `{kind}` rules"),
+            ))
+        };
+        let matcher = if let Some(p) = &r.pattern {
+            if let Some(s) = &r.except {
+                return misplaced(Some(s.span()), "except", "names");
+            }
+            if let Some(s) = &r.places {
+                return misplaced(Some(s.span()), "in", "names");
+            }
+            let regex = compile(p, "pattern")?;
+            let groups = match &r.group {
+                None => vec![0],
+                Some(g) => {
+                    let groups = match g.get_ref() {
+                        Groups::One(n) => vec![*n],
+                        Groups::Many(v) => v.clone(),
+                    };
+                    let count = regex.captures_len() - 1;
+                    if groups.is_empty() || groups.iter().any(|&n| n > count) {
+                        return Err(err(
+                            Some(g.span()),
+                            format!(
+                                "rule `{id}`: `group` must number capture groups of the pattern, which has \
+                                 {count} (0 = the whole match)"
+                            ),
+                        ));
+                    }
+                    groups
+                }
+            };
+            let block_end = r
+                .block_end
+                .as_ref()
+                .map(|b| compile(b, "block_end"))
+                .transpose()?;
+            Matcher::Pattern {
+                regex,
+                groups,
+                block_end,
+            }
+        } else if let Some(n) = &r.names {
+            if let Some(s) = &r.group {
+                return misplaced(Some(s.span()), "group", "pattern");
+            }
+            if let Some(s) = &r.block_end {
+                return misplaced(Some(s.span()), "block_end", "pattern");
+            }
+            let names = compile(n, "names")?;
+            let except = r
+                .except
+                .as_ref()
+                .map(|e| compile(e, "except"))
+                .transpose()?;
+            let places = match &r.places {
+                None => vec![Place::Env, Place::Annotations, Place::ConfigMapData],
+                Some(list) => {
+                    let known: Vec<&str> = Place::ALL.iter().map(|p| p.as_str()).collect();
+                    let mut places = Vec::new();
+                    for p in list.get_ref() {
+                        let Some(place) = Place::ALL.into_iter().find(|k| k.as_str() == p) else {
+                            return Err(err(
+                                Some(list.span()),
+                                format!(
+                                    "rule `{id}`: `in` lists `{p}`; names are looked up in: {}",
+                                    known.join(", ")
+                                ),
+                            ));
+                        };
+                        places.push(place);
+                    }
+                    if places.is_empty() {
+                        return Err(err(
+                            Some(list.span()),
+                            format!(
+                                "rule `{id}`: `in` is empty; list some of: {}",
+                                known.join(", ")
+                            ),
+                        ));
+                    }
+                    places
+                }
+            };
+            Matcher::Names {
+                names,
+                except,
+                places,
+            }
+        } else {
+            let s = r.structural.as_ref().expect("one kind is set");
+            for (present, field) in [
+                (r.group.is_some(), "group"),
+                (r.block_end.is_some(), "block_end"),
+                (r.except.is_some(), "except"),
+                (r.places.is_some(), "in"),
+            ] {
+                if present {
+                    return Err(err(
+                        Some(s.span()),
+                        format!("rule `{id}`: a structural rule takes no `{field}`"),
+                    ));
+                }
+            }
+            if *origin != Origin::Builtin {
+                return Err(err(
+                    Some(s.span()),
+                    format!(
+                        "rule `{id}`: structural rules are built in (secret-value, last-applied-configuration); \
+                         write a `pattern` or `names` rule"
+                    ),
+                ));
+            }
+            match s.get_ref().as_str() {
+                "secret-value" => Matcher::Structural(Structural::SecretValue),
+                "last-applied-configuration" => {
+                    Matcher::Structural(Structural::LastAppliedConfiguration)
+                }
+                other => {
+                    return Err(err(
+                        Some(s.span()),
+                        format!("rule `{id}`: unknown structural rule `{other}`"),
+                    ));
+                }
+            }
+        };
+        if let Some(w) = &r.when
+            && !Profile::CONDITIONS.contains(&w.get_ref().as_str())
+        {
+            return Err(err(
+                Some(w.span()),
+                format!(
+                    "rule `{id}`: `when` must be one of: {}",
+                    Profile::CONDITIONS.join(", ")
+                ),
+            ));
+        }
+        let kind = match matcher {
+            Matcher::Pattern { .. } => RuleKind::Pattern,
+            Matcher::Names { .. } => RuleKind::Names,
+            Matcher::Structural(_) => RuleKind::Structural,
+        };
+        rules.push(Rule {
+            id: id.to_string(),
+            description: r.description.trim().to_string(),
+            kind,
+            origin: origin.clone(),
+            when: r.when.as_ref().map(|w| w.get_ref().clone()),
+            enabled: r.when.is_none(),
+            disabled: false,
+            marker: format!("<redacted:{id}>"),
+            matcher,
+        });
+    }
+    let mut disable = Vec::new();
+    for d in &doc.disable {
+        let id = d.get_ref();
+        match existing.iter().find(|r| r.id == *id) {
+            Some(r) if r.kind == RuleKind::Structural => {
+                return Err(err(
+                    Some(d.span()),
+                    format!(
+                        "`{id}` cannot be disabled: Secret values and last-applied copies never go into a bundle"
+                    ),
+                ));
+            }
+            Some(_) => disable.push(id.clone()),
+            None => {
+                let known: Vec<&str> = existing.iter().map(|r| r.id.as_str()).collect();
+                let hint = if rules.iter().any(|r| r.id == *id) {
+                    "it is a rule of this same file: remove it instead".to_string()
+                } else {
+                    format!("built-in rules: {}", known.join(", "))
+                };
+                return Err(err(
+                    Some(d.span()),
+                    format!("`disable` names `{id}`, which is not a built-in rule ({hint})"),
+                ));
+            }
+        }
+    }
+    Ok(Parsed { rules, disable })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The report
+
+/// One place where a rule fired, `count` times. Never holds what was removed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Redaction {
+    pub rule: String,
+    /// The bundle file, as the caller named it.
+    pub file: String,
+    /// A JSON pointer into the object (`/spec/template/spec/containers/0/env/3/value`) or
+    /// `line N` of a text file.
+    pub location: String,
+    pub count: usize,
+    /// Secret values only: the length of the value in bytes (decoded, for `data`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub length: Option<usize>,
+}
+
+/// What was redacted, per rule, file and location, in the order first seen; see
+/// [`Report::to_json`] for `redactions.json`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    entries: IndexMap<(String, String, String), Redaction>,
+}
+
+impl Report {
+    pub fn redactions(&self) -> impl Iterator<Item = &Redaction> {
+        self.entries.values()
+    }
+
+    /// Entries (rule, file, location).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Spans redacted in all.
+    pub fn total(&self) -> usize {
+        self.entries.values().map(|r| r.count).sum()
+    }
+
+    /// Adds `count` redactions by `rule` at `file`/`location`.
+    pub fn add(
+        &mut self,
+        rule: &str,
+        file: &str,
+        location: &str,
+        count: usize,
+        length: Option<usize>,
+    ) {
+        if count == 0 {
+            return;
+        }
+        let key = (rule.to_string(), file.to_string(), location.to_string());
+        let entry = self.entries.entry(key).or_insert_with(|| Redaction {
+            rule: rule.to_string(),
+            file: file.to_string(),
+            location: location.to_string(),
+            count: 0,
+            length: None,
+        });
+        entry.count += count;
+        if length.is_some() {
+            entry.length = length;
+        }
+    }
+
+    /// Takes in another report's redactions (files redacted elsewhere).
+    pub fn merge(&mut self, other: Report) {
+        for r in other.entries.into_values() {
+            self.add(&r.rule, &r.file, &r.location, r.count, r.length);
+        }
+    }
+
+    /// `redactions.json`: `{"profile": {"redactIps": false}, "rules": [ids of the rules
+    /// applied], "redactions": [{"rule", "file", "location", "count", "length"?}]}`.
+    pub fn to_json(&self, redactor: &Redactor) -> Value {
+        serde_json::json!({
+            "profile": redactor.profile,
+            "rules": redactor.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            "redactions": self.entries.values().collect::<Vec<_>>(),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redacting
+
+/// The active rules of a [`RuleSet`] under a [`Profile`], ready to run.
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    profile: Profile,
+    rules: Vec<Rule>,
+    /// Indexes of the pattern rules, in order.
+    text: Vec<usize>,
+}
+
+/// Hits of one string or line: (rule index, count).
+type Hits = Vec<(usize, usize)>;
+
+fn add_hit(hits: &mut Hits, rule: usize, count: usize) {
+    match hits.iter_mut().find(|(r, _)| *r == rule) {
+        Some((_, n)) => *n += count,
+        None => hits.push((rule, count)),
+    }
+}
+
+impl Redactor {
+    pub fn new(rules: &RuleSet, profile: Profile) -> Redactor {
+        let rules: Vec<Rule> = rules
+            .rules
+            .iter()
+            .filter(|r| r.is_active(&profile))
+            .cloned()
+            .collect();
+        let text = (0..rules.len())
+            .filter(|&i| rules[i].kind == RuleKind::Pattern)
+            .collect();
+        Redactor {
+            profile,
+            rules,
+            text,
+        }
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.profile
+    }
+
+    /// The rules that run, in order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The profile as the manifest records it: `{"redactIps": false}`.
+    pub fn profile_json(&self) -> Value {
+        serde_json::to_value(self.profile).unwrap_or_default()
+    }
+
+    /// Redacts a Kubernetes object, a list or stream of them (as an array), or an AWS response,
+    /// in place: structural and name rules first, then the text rules on every string left.
+    /// Locations are JSON pointers into `value`.
+    pub fn json(&self, value: &mut Value, file: &str, report: &mut Report) {
+        let mut pointer = String::new();
+        self.walk(value, &mut pointer, None, file, report);
+    }
+
+    /// Redacts text (a log, event messages) line by line; locations are `line N` (1-based).
+    pub fn text(&self, text: &str, file: &str, report: &mut Report) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut block: Option<(usize, usize)> = None;
+        let mut hits = Hits::new();
+        for (i, raw) in text.split_inclusive('\n').enumerate() {
+            let line = raw
+                .strip_suffix('\n')
+                .map_or(raw, |l| l.strip_suffix('\r').unwrap_or(l));
+            let eol = &raw[line.len()..];
+            hits.clear();
+            let mut current: Cow<str> = Cow::Borrowed(line);
+            if let Some((rule, left)) = block.take()
+                && let Matcher::Pattern {
+                    block_end: Some(end),
+                    ..
+                } = &self.rules[rule].matcher
+            {
+                // Inside a block: from after the log stamp to the end (or the whole line).
+                let start = LOG_STAMP.find(line).map_or(0, |m| m.end());
+                let (span, closed) = match end.find(&line[start..]) {
+                    Some(m) => (start..start + m.end(), true),
+                    None => (start..line.len(), false),
+                };
+                if !span.is_empty() && !untouchable(&span, &marker_spans(line)) {
+                    current = Cow::Owned(format!(
+                        "{}{}{}",
+                        &line[..span.start],
+                        self.rules[rule].marker,
+                        &line[span.end..]
+                    ));
+                    add_hit(&mut hits, rule, 1);
+                }
+                if !closed && left > 1 {
+                    block = Some((rule, left - 1));
+                }
+            }
+            if block.is_none() {
+                block = self.opens_block(&current);
+            }
+            if let Some(redacted) = self.redact_str(&current, &mut hits) {
+                current = Cow::Owned(redacted);
+            }
+            out.push_str(&current);
+            out.push_str(eol);
+            if !hits.is_empty() {
+                let location = format!("line {}", i + 1);
+                for &(rule, n) in &hits {
+                    report.add(&self.rules[rule].id, file, &location, n, None);
+                }
+            }
+        }
+        out
+    }
+
+    /// A pattern with a `block_end` whose last match in `line` runs to its end without that
+    /// end: the following lines belong to it.
+    fn opens_block(&self, line: &str) -> Option<(usize, usize)> {
+        self.text
+            .iter()
+            .find_map(|&i| match &self.rules[i].matcher {
+                Matcher::Pattern {
+                    regex,
+                    block_end: Some(end),
+                    ..
+                } => {
+                    let last = regex.find_iter(line).filter(|m| !m.is_empty()).last()?;
+                    (last.end() == line.len() && !end.is_match(last.as_str()))
+                        .then_some((i, BLOCK_MAX_LINES))
+                }
+                _ => None,
+            })
+    }
+
+    /// The text rules over one string, until nothing changes; `None` when nothing did.
+    fn redact_str(&self, s: &str, hits: &mut Hits) -> Option<String> {
+        let mut current: Option<String> = None;
+        for _ in 0..MAX_PASSES {
+            let mut changed = false;
+            for &i in &self.text {
+                let Matcher::Pattern { regex, groups, .. } = &self.rules[i].matcher else {
+                    continue;
+                };
+                let text = current.as_deref().unwrap_or(s);
+                if let Some((out, n)) = apply(regex, groups, &self.rules[i].marker, text) {
+                    add_hit(hits, i, n);
+                    current = Some(out);
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        current
+    }
+
+    fn names_rule(&self, place: Place, name: &str) -> Option<usize> {
+        (0..self.rules.len()).find(|&i| self.rules[i].names_match(place, name))
+    }
+
+    fn structural_rule(&self, which: Structural) -> Option<usize> {
+        (0..self.rules.len())
+            .find(|&i| matches!(self.rules[i].matcher, Matcher::Structural(s) if s == which))
+    }
+
+    /// Replaces `value` whole by rule `rule`'s marker, unless it is empty or a marker already.
+    fn replace_whole(
+        &self,
+        value: &mut Value,
+        rule: usize,
+        location: &str,
+        length: Option<usize>,
+        file: &str,
+        report: &mut Report,
+    ) {
+        match value {
+            Value::Null => return,
+            Value::String(s) if s.is_empty() || is_markers(s) => return,
+            _ => {}
+        }
+        *value = Value::String(self.rules[rule].marker.clone());
+        report.add(&self.rules[rule].id, file, location, 1, length);
+    }
+
+    fn walk(
+        &self,
+        value: &mut Value,
+        pointer: &mut String,
+        kind: Option<&str>,
+        file: &str,
+        report: &mut Report,
+    ) {
+        match value {
+            Value::String(s) => {
+                let mut hits = Hits::new();
+                if let Some(out) = self.redact_str(s, &mut hits) {
+                    *s = out;
+                }
+                for (rule, n) in hits {
+                    report.add(&self.rules[rule].id, file, pointer, n, None);
+                }
+            }
+            Value::Array(items) => {
+                for (i, item) in items.iter_mut().enumerate() {
+                    let len = pointer.len();
+                    pointer.push('/');
+                    pointer.push_str(&i.to_string());
+                    self.walk(item, pointer, None, file, report);
+                    pointer.truncate(len);
+                }
+            }
+            Value::Object(object) => {
+                let own_kind = object
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                let kind = own_kind.as_deref().or(kind).map(str::to_string);
+                self.structural(object, pointer, kind.as_deref(), file, report);
+                // Items of a typed list (PodList) may lack their kind: they take it from the list.
+                let item_kind = own_kind
+                    .as_deref()
+                    .and_then(|k| k.strip_suffix("List"))
+                    .filter(|k| !k.is_empty())
+                    .map(str::to_string);
+                for (key, child) in object.iter_mut() {
+                    let len = pointer.len();
+                    push_token(pointer, key);
+                    match child {
+                        Value::Array(items) if key == "items" => {
+                            for (i, item) in items.iter_mut().enumerate() {
+                                let len = pointer.len();
+                                pointer.push('/');
+                                pointer.push_str(&i.to_string());
+                                self.walk(item, pointer, item_kind.as_deref(), file, report);
+                                pointer.truncate(len);
+                            }
+                        }
+                        _ => self.walk(child, pointer, None, file, report),
+                    }
+                    pointer.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Secret values, ConfigMap keys, annotations, env vars and named fields of one object.
+    fn structural(
+        &self,
+        object: &mut Map<String, Value>,
+        pointer: &str,
+        kind: Option<&str>,
+        file: &str,
+        report: &mut Report,
+    ) {
+        let at = |parts: &[&str]| {
+            let mut p = pointer.to_string();
+            for part in parts {
+                push_token(&mut p, part);
+            }
+            p
+        };
+        if kind == Some("Secret")
+            && let Some(rule) = self.structural_rule(Structural::SecretValue)
+        {
+            for field in ["data", "stringData"] {
+                if let Some(Value::Object(data)) = object.get_mut(field) {
+                    for (key, value) in data.iter_mut() {
+                        let length = match value {
+                            Value::String(s) if field == "data" => Some(base64_decoded_len(s)),
+                            Value::String(s) => Some(s.len()),
+                            _ => None,
+                        };
+                        self.replace_whole(value, rule, &at(&[field, key]), length, file, report);
+                    }
+                }
+            }
+        }
+        if kind == Some("ConfigMap") {
+            for field in ["data", "binaryData"] {
+                if let Some(Value::Object(data)) = object.get_mut(field) {
+                    for (key, value) in data.iter_mut() {
+                        if let Some(rule) = self.names_rule(Place::ConfigMapData, key) {
+                            self.replace_whole(value, rule, &at(&[field, key]), None, file, report);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(Value::Object(metadata)) = object.get_mut("metadata")
+            && let Some(Value::Object(annotations)) = metadata.get_mut("annotations")
+        {
+            let last_applied = self.structural_rule(Structural::LastAppliedConfiguration);
+            for (key, value) in annotations.iter_mut() {
+                let rule = if key == LAST_APPLIED {
+                    last_applied
+                } else {
+                    self.names_rule(Place::Annotations, key)
+                };
+                if let Some(rule) = rule {
+                    let location = at(&["metadata", "annotations", key]);
+                    self.replace_whole(value, rule, &location, None, file, report);
+                }
+            }
+        }
+        if let Some(Value::Array(env)) = object.get_mut("env") {
+            for (i, var) in env.iter_mut().enumerate() {
+                let Value::Object(var) = var else { continue };
+                let Some(rule) = var
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .and_then(|name| self.names_rule(Place::Env, name))
+                else {
+                    continue;
+                };
+                if let Some(value) = var.get_mut("value") {
+                    let location = at(&["env", &i.to_string(), "value"]);
+                    self.replace_whole(value, rule, &location, None, file, report);
+                }
+            }
+        }
+        for (key, value) in object.iter_mut() {
+            if value.is_string()
+                && let Some(rule) = self.names_rule(Place::Fields, key)
+            {
+                self.replace_whole(value, rule, &at(&[key]), None, file, report);
+            }
+        }
+    }
+}
+
+/// Appends one JSON pointer reference token (RFC 6901: `~` → `~0`, `/` → `~1`).
+fn push_token(pointer: &mut String, token: &str) {
+    pointer.push('/');
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// Bytes a base64 string decodes to (whitespace ignored).
+fn base64_decoded_len(s: &str) -> usize {
+    let chars = s
+        .bytes()
+        .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+        .count();
+    chars * 3 / 4
+}
+
+fn marker_spans(text: &str) -> Vec<Range<usize>> {
+    if !text.contains("<redacted:") {
+        return Vec::new();
+    }
+    MARKER.find_iter(text).map(|m| m.range()).collect()
+}
+
+/// Whether `text` is nothing but markers.
+fn is_markers(text: &str) -> bool {
+    !text.is_empty() && untouchable(&(0..text.len()), &marker_spans(text))
+}
+
+/// A span that must be left alone: it is only markers (redacted already), or it would cut a
+/// marker apart. `markers` are in order and do not overlap.
+fn untouchable(span: &Range<usize>, markers: &[Range<usize>]) -> bool {
+    let mut at = span.start;
+    let mut only_markers = true;
+    for m in markers {
+        if m.start >= span.end {
+            break;
+        }
+        if m.end <= span.start {
+            continue;
+        }
+        if m.start < span.start || m.end > span.end {
+            return true;
+        }
+        if m.start != at {
+            only_markers = false;
+        }
+        at = m.end;
+    }
+    only_markers && at == span.end
+}
+
+/// One pattern over `text`: the text with each secret replaced by `marker`, and how many.
+fn apply(regex: &Regex, groups: &[usize], marker: &str, text: &str) -> Option<(String, usize)> {
+    let spans: Vec<Range<usize>> = if groups == [0] {
+        regex.find_iter(text).map(|m| m.range()).collect()
+    } else {
+        regex
+            .captures_iter(text)
+            .filter_map(|c| groups.iter().find_map(|&g| c.get(g)).map(|m| m.range()))
+            .collect()
+    };
+    if spans.is_empty() {
+        return None;
+    }
+    let markers = marker_spans(text);
+    // Spans come in order: markers wholly before the current one are passed once.
+    let mut first = 0;
+    let mut out = String::new();
+    let mut last = 0;
+    let mut count = 0;
+    for span in spans {
+        while markers.get(first).is_some_and(|m| m.end <= span.start) {
+            first += 1;
+        }
+        if span.is_empty() || span.start < last || untouchable(&span, &markers[first..]) {
+            continue;
+        }
+        out.push_str(&text[last..span.start]);
+        out.push_str(marker);
+        last = span.end;
+        count += 1;
+    }
+    if count == 0 {
+        return None;
+    }
+    out.push_str(&text[last..]);
+    Some((out, count))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn redactor() -> Redactor {
+        Redactor::new(&RuleSet::builtin(), Profile::default())
+    }
+
+    /// One string through the text rules: the output and the rules that fired.
+    fn run(text: &str) -> (String, Vec<String>) {
+        let mut report = Report::default();
+        let out = redactor().text(text, "t.log", &mut report);
+        let rules = report.redactions().map(|r| r.rule.clone()).collect();
+        (out, rules)
+    }
+
+    fn assert_redacted(text: &str, secret: &str, rule: &str) {
+        let (out, rules) = run(text);
+        assert!(
+            !out.contains(secret),
+            "{rule}: `{secret}` survives in {out:?}"
+        );
+        assert!(
+            out.contains(&format!("<redacted:{rule}>")),
+            "{rule}: no marker in {out:?} (rules fired: {rules:?})"
+        );
+        assert_eq!(rules.first().map(String::as_str), Some(rule), "{out:?}");
+    }
+
+    fn assert_kept(text: &str) {
+        let (out, rules) = run(text);
+        assert_eq!(out, text, "redacted by {rules:?}");
+    }
+
+    #[test]
+    fn builtin_rules_are_well_formed() {
+        let set = RuleSet::builtin();
+        assert!(set.rules().len() >= 14);
+        for r in set.rules() {
+            assert!(RULE_ID.is_match(&r.id), "{}", r.id);
+            assert!(!r.description.is_empty(), "{} has no description", r.id);
+            assert_eq!(r.marker(), format!("<redacted:{}>", r.id));
+            assert_eq!(r.origin, Origin::Builtin);
+        }
+        let ip = set.get("ip-address").unwrap();
+        assert!(!ip.enabled && ip.when.as_deref() == Some("redact-ips"));
+        assert!(!ip.is_active(&Profile::default()));
+        assert!(ip.is_active(&Profile { redact_ips: true }));
+        assert!(set.get("secret-value").unwrap().enabled);
+    }
+
+    #[test]
+    fn aws_access_key() {
+        assert_redacted(
+            "using key AKIAIOSFODNN7EXAMPLE for s3",
+            "AKIAIOSFODNN7EXAMPLE",
+            "aws-access-key",
+        );
+        assert_redacted(
+            r#"{"AccessKeyId": "ASIAY34FZKBOKMUTVV7A"}"#,
+            "ASIAY34FZKBOKMUTVV7A",
+            "aws-access-key",
+        );
+        // Prose, and ids of other lengths.
+        assert_kept("AKIA keys are long-term; ASIA ones are temporary");
+        assert_kept("AKIAIOSFODNN7EXAMPLEXYZ is too long to be one");
+    }
+
+    #[test]
+    fn aws_unique_id() {
+        assert_redacted(
+            "uid=\"aws-iam-authenticator:111122223333:AROAJQABLZS4A3QDU576Q\"",
+            "AROAJQABLZS4A3QDU576Q",
+            "aws-unique-id",
+        );
+        assert_kept("arn:aws:iam::111122223333:role/prod-eu-key-rotation");
+    }
+
+    #[test]
+    fn aws_secret_key() {
+        let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        for text in [
+            format!("aws_secret_access_key = {key}"),
+            format!("AWS_SECRET_ACCESS_KEY={key}"),
+            format!(r#"{{"SecretAccessKey": "{key}"}}"#),
+            format!(r#"{{\"secretAccessKey\":\"{key}\"}}"#),
+        ] {
+            assert_redacted(&text, key, "aws-secret-key");
+        }
+        let (out, _) = run(&format!("aws_secret_access_key = {key}"));
+        assert_eq!(out, "aws_secret_access_key = <redacted:aws-secret-key>");
+        assert_kept("aws_secret_access_key is not set; see the docs");
+    }
+
+    #[test]
+    fn aws_session_token() {
+        let token = "IQoJb3JpZ2luX2VjEJr//////////wEaCWV1LXdlc3QtMSJHMEUCIQDexample";
+        assert_redacted(
+            &format!("export AWS_SESSION_TOKEN={token}"),
+            token,
+            "aws-session-token",
+        );
+        assert_redacted(
+            &format!(r#""SessionToken": "{token}""#),
+            token,
+            "aws-session-token",
+        );
+        let url = "https://sts.amazonaws.com/?Action=GetCallerIdentity&X-Amz-Security-Token=IQoJb3JpZ2luX2VjEJr%2F%2F%2Fexample&X-Amz-Date=20261120T031244Z";
+        let (out, _) = run(url);
+        assert!(out.contains("X-Amz-Security-Token=<redacted:aws-session-token>&X-Amz-Date"));
+        assert_kept("the session token expired; re-run aws sso login");
+    }
+
+    #[test]
+    fn eks_token() {
+        let token = "k8s-aws-v1.aHR0cHM6Ly9zdHMuZXUtd2VzdC0xLmFtYXpvbmF3cy5jb20vP0FjdGlvbj1HZXRDYWxsZXJJZGVudGl0eQ";
+        assert_redacted(&format!("token: {token}"), token, "eks-token");
+        assert_kept("EKS tokens start with k8s-aws-v1. and last 15 minutes");
+    }
+
+    #[test]
+    fn jwt() {
+        let jwt = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImFiYyJ9.eyJpc3MiOiJrdWJlcm5ldGVzIiwic3ViIjoic3lzdGVtIn0.c2lnbmF0dXJl";
+        assert_redacted(
+            &format!("got token {jwt} from projected volume"),
+            jwt,
+            "jwt",
+        );
+        assert_kept("header eyJhbGciOiJSUzI1NiJ9 alone is no token");
+    }
+
+    #[test]
+    fn pem_private_key() {
+        let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+        // Real newlines in one string (a ConfigMap value, a JSON field).
+        let pem = format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----");
+        let mut v = json!({"key.pem": format!("before\n{pem}\nafter")});
+        let mut report = Report::default();
+        redactor().json(&mut v, "x.json", &mut report);
+        assert_eq!(v["key.pem"], "before\n<redacted:pem-private-key>\nafter");
+        // JSON-escaped: the newlines are the two characters \n.
+        let escaped = format!(
+            r#"{{"msg":"loaded -----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n done"}}"#
+        );
+        let (out, _) = run(&escaped);
+        assert_eq!(out, r#"{"msg":"loaded <redacted:pem-private-key>\n done"}"#);
+        // A log, line by line, with kubectl's timestamps.
+        let log = format!(
+            "2026-11-20T03:00:00.000000001Z starting\n\
+             2026-11-20T03:00:00.000000002Z -----BEGIN EC PRIVATE KEY-----\n\
+             2026-11-20T03:00:00.000000003Z {body}\n\
+             2026-11-20T03:00:00.000000004Z {body}\n\
+             2026-11-20T03:00:00.000000005Z -----END EC PRIVATE KEY----- loaded\n\
+             2026-11-20T03:00:00.000000006Z ready\n"
+        );
+        let mut report = Report::default();
+        let out = redactor().text(&log, "app.log", &mut report);
+        assert!(!out.contains(body), "{out}");
+        assert_eq!(out.lines().count(), 6);
+        assert!(
+            out.contains("00.000000003Z <redacted:pem-private-key>\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("00.000000005Z <redacted:pem-private-key> loaded\n"),
+            "{out}"
+        );
+        assert!(out.ends_with("00.000000006Z ready\n"), "{out}");
+        let lines: Vec<&str> = report.redactions().map(|r| r.location.as_str()).collect();
+        assert_eq!(lines, ["line 2", "line 3", "line 4", "line 5"]);
+        // Certificates are public.
+        assert_kept(
+            "-----BEGIN CERTIFICATE-----\\nMIIC5zCCAc+gAwIBAgIBADANBgkq\\n-----END CERTIFICATE-----",
+        );
+    }
+
+    #[test]
+    fn authorization_header() {
+        for (text, secret) in [
+            (
+                "Authorization: Bearer 3f9a8b7c6d5e4f3a2b1c",
+                "3f9a8b7c6d5e4f3a2b1c",
+            ),
+            (
+                r#"{"Authorization": "Basic dXNlcjpwYXNzd29yZA=="}"#,
+                "dXNlcjpwYXNzd29yZA==",
+            ),
+            (
+                r#"{\"authorization\":\"Bearer s3cr3t-opaque-token\"}"#,
+                "s3cr3t-opaque-token",
+            ),
+            (
+                "headers: map[Authorization:[Bearer sk_live_51Habc]]",
+                "sk_live_51Habc",
+            ),
+            (
+                "Authorization: AWS4-HMAC-SHA256 Credential=x/20261120/eu-west-1/eks/aws4_request, SignedHeaders=host, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+                "fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+            ),
+        ] {
+            assert_redacted(text, secret, "authorization-header");
+        }
+        assert_kept(
+            r#"{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":""}"#,
+        );
+        assert_kept("RBAC: authorization failed for user alice");
+        // kubectl -v=9 masks the token itself.
+        assert_kept(r#"curl -H "Authorization: Bearer <masked>" https://api"#);
+    }
+
+    #[test]
+    fn url_credentials() {
+        let (out, rules) =
+            run("DATABASE_URL postgres://app:S3cretPassw0rd@db.data.svc:5432/orders");
+        assert_eq!(
+            out,
+            "DATABASE_URL postgres://app:<redacted:url-credentials>@db.data.svc:5432/orders"
+        );
+        assert_eq!(rules, ["url-credentials"]);
+        let (out, _) = run("redis://:p@ss:w0rd@cache:6379/0");
+        assert_eq!(out, "redis://:<redacted:url-credentials>@cache:6379/0");
+        assert_kept("Get \"http://10.0.34.40:8080/healthz\": context deadline exceeded");
+        assert_kept("git clone https://git@github.com/acme/app.git");
+    }
+
+    #[test]
+    fn connection_string_password() {
+        for (text, secret) in [
+            (
+                "jdbc:sqlserver://db:1433;databaseName=orders;user=sa;password=Sup3r!Secret;encrypt=true",
+                "Sup3r!Secret",
+            ),
+            (
+                "Server=tcp:db,1433;User ID=app;Password={Sup3r;Secret};",
+                "Sup3r;Secret",
+            ),
+            (
+                "host=db port=5432 dbname=orders user=app password='a b c' sslmode=require",
+                "'a b c'",
+            ),
+            (
+                "jdbc:postgresql://db/orders?user=app&pwd=Hunter2x&ssl=true",
+                "Hunter2x",
+            ),
+        ] {
+            assert_redacted(text, secret, "connection-string-password");
+        }
+        assert_kept("--password-file=/etc/app/db-password");
+    }
+
+    #[test]
+    fn secret_key_value() {
+        for (text, secret) in [
+            (
+                r#"{"level":"info","password": "hunter2 two"}"#,
+                "hunter2 two",
+            ),
+            (
+                r#"{"log":"{\"user\":\"a\",\"password\":\"hunter2\"}"}"#,
+                "hunter2",
+            ),
+            (r#"password\":\"hunter2\"}"#, "hunter2"),
+            ("db_password: hunter2", "hunter2"),
+            ("client_secret=0b5c2e1f9d8a", "0b5c2e1f9d8a"),
+            (
+                "GET /callback?code=abc&token=tk_8d7f6e5d4c HTTP/1.1",
+                "tk_8d7f6e5d4c",
+            ),
+            ("api_key='ak-123456'", "ak-123456"),
+            (
+                "GITHUB_TOKEN=ghp_abcdefghij0123456789",
+                "ghp_abcdefghij0123456789",
+            ),
+        ] {
+            assert_redacted(text, secret, "secret-key-value");
+        }
+        for near in [
+            "secretName: web-tls",
+            "tokenExpirationSeconds: 3607",
+            r#"MountVolume.SetUp failed for volume "creds" : secret "db-creds" not found"#,
+            r#"{"secretKeyRef":{"key":"password","name":"db"}}"#,
+            "token:",
+            r#""password": """#,
+            "get identity: get credentials: failed to refresh cached credentials",
+        ] {
+            assert_kept(near);
+        }
+    }
+
+    #[test]
+    fn ip_addresses_stay_unless_asked() {
+        let text =
+            "dial tcp 10.0.34.40:8080 from fd00:ec2::254 and 2001:db8:85a3:0:0:8a2e:370:7334";
+        assert_kept(text);
+        let strict = Redactor::new(&RuleSet::builtin(), Profile { redact_ips: true });
+        let mut report = Report::default();
+        let out = strict.text(text, "t.log", &mut report);
+        assert_eq!(
+            out,
+            "dial tcp <redacted:ip-address>:8080 from <redacted:ip-address> and <redacted:ip-address>"
+        );
+        assert_eq!(report.total(), 3);
+        // Times, versions and EC2 host names are not addresses.
+        let other = "03:12:44 v1.31.2 ip-10-0-32-17.eu-west-1.compute.internal";
+        assert_eq!(strict.text(other, "t.log", &mut report), other);
+    }
+
+    #[test]
+    fn sensitive_names_are_word_parts() {
+        let set = RuleSet::builtin();
+        let rule = set.get("sensitive-name").unwrap();
+        let matches = |n: &str| rule.names_match(Place::Env, n);
+        for name in [
+            "DB_PASSWORD",
+            "PGPASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "API_KEY",
+            "apiKey",
+            "accessKey",
+            "SSH_KEY",
+            "tls.key",
+            "GITHUB_TOKEN",
+            "example.com/api-token",
+            "slackToken",
+            "TOKENS",
+            "credentials",
+            // A name, not a secret: redacted anyway, on the safe side.
+            "SECRET_NAME",
+        ] {
+            assert!(matches(name), "{name} should be redacted");
+        }
+        for name in [
+            "keyboard",
+            "KEYBOARD_LAYOUT",
+            "MONKEY",
+            "KEYCLOAK_URL",
+            "hotkey",
+            "TOKENIZER",
+            "tokenizer_model",
+            "PWD",
+            "HOME",
+            "PASSENGER_COUNT",
+            "eks.amazonaws.com/token-expiration",
+            // Paths and flags.
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "REDIS_PASSWORD_FILE",
+            "tokenPath",
+            "SECRETS_DIR",
+            "ALLOW_EMPTY_PASSWORD",
+        ] {
+            assert!(!matches(name), "{name} should be kept");
+        }
+    }
+
+    #[test]
+    fn secret_fields_end_in_the_word() {
+        let mut v = json!({
+            "Credentials": {
+                "AccessKeyId": "ASIAY34FZKBOKMUTVV7A",
+                "SecretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "SessionToken": "IQoJb3JpZ2luX2VjEJr",
+                "Expiration": "2026-11-20T04:12:44Z"
+            },
+            "spec": {
+                "tolerations": [{"key": "node.kubernetes.io/unschedulable", "operator": "Exists"}],
+                "volumes": [{"name": "tls", "secret": {"secretName": "web-tls"}}],
+                "clientSecret": "0b5c2e1f9d8a",
+                "automountServiceAccountToken": false
+            }
+        });
+        let mut report = Report::default();
+        redactor().json(&mut v, "aws/sts.json", &mut report);
+        assert_eq!(v["Credentials"]["AccessKeyId"], "<redacted:aws-access-key>");
+        assert_eq!(
+            v["Credentials"]["SecretAccessKey"],
+            "<redacted:secret-field>"
+        );
+        assert_eq!(v["Credentials"]["SessionToken"], "<redacted:secret-field>");
+        assert_eq!(v["Credentials"]["Expiration"], "2026-11-20T04:12:44Z");
+        assert_eq!(
+            v["spec"]["tolerations"][0]["key"],
+            "node.kubernetes.io/unschedulable"
+        );
+        assert_eq!(v["spec"]["volumes"][0]["secret"]["secretName"], "web-tls");
+        assert_eq!(v["spec"]["clientSecret"], "<redacted:secret-field>");
+        assert_eq!(v["spec"]["automountServiceAccountToken"], false);
+    }
+
+    #[test]
+    fn secrets_keep_name_type_and_keys_with_lengths() {
+        let mut v = json!({
+            "apiVersion": "v1",
+            "kind": "SecretList",
+            "items": [{
+                "metadata": {"name": "db-creds", "namespace": "data", "annotations": {
+                    LAST_APPLIED: "{\"data\":{\"password\":\"aHVudGVyMg==\"}}"
+                }},
+                "type": "Opaque",
+                "data": {"password": "aHVudGVyMg==", "username": "YXBw"},
+                "stringData": {"note": "plain"}
+            }]
+        });
+        let mut report = Report::default();
+        redactor().json(&mut v, "k8s/data/secrets.json", &mut report);
+        let item = &v["items"][0];
+        assert_eq!(item["metadata"]["name"], "db-creds");
+        assert_eq!(item["type"], "Opaque");
+        assert_eq!(item["data"]["password"], "<redacted:secret-value>");
+        assert_eq!(item["data"]["username"], "<redacted:secret-value>");
+        assert_eq!(item["stringData"]["note"], "<redacted:secret-value>");
+        assert_eq!(
+            item["metadata"]["annotations"][LAST_APPLIED],
+            "<redacted:last-applied-configuration>"
+        );
+        let got: Vec<(String, Option<usize>)> = report
+            .redactions()
+            .map(|r| (r.location.clone(), r.length))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("/items/0/data/password".to_string(), Some(7)),
+                ("/items/0/data/username".to_string(), Some(3)),
+                ("/items/0/stringData/note".to_string(), Some(5)),
+                (
+                    "/items/0/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration"
+                        .to_string(),
+                    None
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn env_annotations_and_configmap_keys() {
+        let mut v = json!([{
+            "kind": "Deployment",
+            "metadata": {"name": "api", "annotations": {
+                "example.com/api-token": "tok-1234",
+                "deployment.kubernetes.io/revision": "3",
+                "eks.amazonaws.com/token-expiration": "86400"
+            }},
+            "spec": {"template": {"metadata": {"annotations": {"example.com/webhook-secret": "whsec_123"}},
+                "spec": {
+                    "initContainers": [{"name": "migrate", "env": [
+                        {"name": "DB_PASSWORD", "value": "hunter2"},
+                        {"name": "DB_HOST", "value": "db"},
+                        {"name": "DB_USER_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "password"}}}
+                    ]}],
+                    "containers": [{"name": "api", "env": [{"name": "API_KEY", "value": ""}]}]
+            }}}
+        }, {
+            "kind": "ConfigMap",
+            "metadata": {"name": "app"},
+            "data": {"SMTP_PASSWORD": "mail-pw", "LOG_LEVEL": "info"},
+            "binaryData": {"tls.key": "LS0tLS1CRUdJTg=="}
+        }]);
+        let mut report = Report::default();
+        redactor().json(&mut v, "k8s/app.json", &mut report);
+        let d = &v[0];
+        assert_eq!(
+            d["metadata"]["annotations"]["example.com/api-token"],
+            "<redacted:sensitive-name>"
+        );
+        assert_eq!(
+            d["metadata"]["annotations"]["deployment.kubernetes.io/revision"],
+            "3"
+        );
+        assert_eq!(
+            d["metadata"]["annotations"]["eks.amazonaws.com/token-expiration"],
+            "86400"
+        );
+        let pod = &d["spec"]["template"];
+        assert_eq!(
+            pod["metadata"]["annotations"]["example.com/webhook-secret"],
+            "<redacted:sensitive-name>"
+        );
+        let env = &pod["spec"]["initContainers"][0]["env"];
+        assert_eq!(env[0]["value"], "<redacted:sensitive-name>");
+        assert_eq!(env[1]["value"], "db");
+        assert_eq!(env[2]["valueFrom"]["secretKeyRef"]["key"], "password");
+        // An empty value has nothing to hide.
+        assert_eq!(pod["spec"]["containers"][0]["env"][0]["value"], "");
+        assert_eq!(v[1]["data"]["SMTP_PASSWORD"], "<redacted:sensitive-name>");
+        assert_eq!(v[1]["data"]["LOG_LEVEL"], "info");
+        assert_eq!(v[1]["binaryData"]["tls.key"], "<redacted:sensitive-name>");
+        let locations: Vec<&str> = report.redactions().map(|r| r.location.as_str()).collect();
+        assert_eq!(
+            locations,
+            [
+                "/0/metadata/annotations/example.com~1api-token",
+                "/0/spec/template/metadata/annotations/example.com~1webhook-secret",
+                "/0/spec/template/spec/initContainers/0/env/0/value",
+                "/1/data/SMTP_PASSWORD",
+                "/1/binaryData/tls.key",
+            ]
+        );
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing() {
+        let text = "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig\n\
+                    password=hunter2 postgres://a:b@c AKIAIOSFODNN7EXAMPLE\n\
+                    {\\\"password\\\":\\\"x\\\"} -----BEGIN PRIVATE KEY-----\nabc\n";
+        let r = redactor();
+        let mut first = Report::default();
+        let once = r.text(text, "a.log", &mut first);
+        assert!(!first.is_empty());
+        let mut second = Report::default();
+        assert_eq!(r.text(&once, "a.log", &mut second), once);
+        assert!(second.is_empty(), "{:?}", second);
+
+        let mut v = json!({"kind": "Secret", "data": {"a": "eA=="}, "metadata": {"annotations": {
+            LAST_APPLIED: "{}", "x/token": "t"}}, "message": text});
+        let mut first = Report::default();
+        r.json(&mut v, "s.json", &mut first);
+        let once = v.clone();
+        let mut second = Report::default();
+        r.json(&mut v, "s.json", &mut second);
+        assert_eq!(v, once);
+        assert!(second.is_empty(), "{:?}", second);
+    }
+
+    #[test]
+    fn report_never_holds_the_secret() {
+        let r = redactor();
+        let mut report = Report::default();
+        let mut v = json!({"kind": "Secret", "data": {"password": "aHVudGVyMg=="}});
+        r.json(&mut v, "k8s/s.json", &mut report);
+        r.text("token: hunter2\n", "logs/a.log", &mut report);
+        let file = report.to_json(&r);
+        let text = file.to_string();
+        assert!(
+            !text.contains("hunter2") && !text.contains("aHVudGVyMg"),
+            "{text}"
+        );
+        assert_eq!(file["profile"], json!({"redactIps": false}));
+        assert!(
+            file["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|id| id == "secret-value")
+        );
+        assert!(
+            !file["rules"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|id| id == "ip-address")
+        );
+        assert_eq!(
+            file["redactions"],
+            json!([
+                {"rule": "secret-value", "file": "k8s/s.json", "location": "/data/password", "count": 1, "length": 7},
+                {"rule": "secret-key-value", "file": "logs/a.log", "location": "line 1", "count": 1}
+            ])
+        );
+        assert_eq!(r.profile_json(), json!({"redactIps": false}));
+    }
+
+    fn user(text: &str) -> Result<RuleSet, RuleError> {
+        RuleSet::builtin()
+            .with_user_rules(Path::new("/home/u/.config/ktriage/redaction.toml"), text)
+    }
+
+    #[test]
+    fn user_rules_add_and_disable() {
+        let set = user(
+            "disable = [\"aws-unique-id\"]\n\
+             [[rule]]\n\
+             id = \"acme-api-key\"\n\
+             description = \"ACME keys\"\n\
+             pattern = 'acme_(live|test)_[A-Za-z0-9]{8}'\n\
+             [[rule]]\n\
+             id = \"acme-env\"\n\
+             names = '^ACME_'\n\
+             in = [\"env\", \"fields\"]\n",
+        )
+        .unwrap();
+        let disabled = set.get("aws-unique-id").unwrap();
+        assert!(disabled.disabled && !disabled.enabled);
+        let acme = set.get("acme-api-key").unwrap();
+        assert_eq!(acme.kind, RuleKind::Pattern);
+        assert_eq!(
+            acme.origin.to_string(),
+            "/home/u/.config/ktriage/redaction.toml"
+        );
+        let r = Redactor::new(&set, Profile::default());
+        let mut report = Report::default();
+        let out = r.text(
+            "k=acme_live_abcdEFGH AROAJQABLZS4A3QDU576Q",
+            "a.log",
+            &mut report,
+        );
+        assert_eq!(out, "k=<redacted:acme-api-key> AROAJQABLZS4A3QDU576Q");
+        let mut v = json!({"env": [{"name": "ACME_URL", "value": "https://acme"}], "ACME_ID": "7"});
+        r.json(&mut v, "x.json", &mut report);
+        assert_eq!(
+            v,
+            json!({"env": [{"name": "ACME_URL", "value": "<redacted:acme-env>"}], "ACME_ID": "<redacted:acme-env>"})
+        );
+    }
+
+    #[test]
+    fn user_file_errors_say_where_and_what_to_fix() {
+        let cases = [
+            (
+                "[[rule]]\nid = \"x\"\npattern = 'a(b'\n",
+                ":3:11: rule `x`: `pattern` is not a valid regular expression",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\npatern = 'ab'\n",
+                ":3:1: unknown field `patern`",
+            ),
+            (
+                "[[rule]]\nid = \"jwt\"\npattern = 'ab'\n",
+                ":2:6: rule id `jwt` is already defined (built-in)",
+            ),
+            (
+                "[[rule]]\nid = \"My_Rule\"\npattern = 'ab'\n",
+                ":2:6: rule id `My_Rule` must be kebab-case",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\ndescription = \"d\"\n",
+                ":1:1: rule `x` needs exactly one of",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\npattern = 'a'\ngroup = 2\n",
+                ":4:9: rule `x`: `group` must number capture groups of the pattern, which has 0",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\nnames = 'a'\nin = [\"labels\"]\n",
+                ":4:6: rule `x`: `in` lists `labels`",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\nstructural = \"secret-value\"\n",
+                ":3:14: rule `x`: structural rules are built in",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\npattern = 'a'\nwhen = \"always\"\n",
+                ":4:8: rule `x`: `when` must be one of: redact-ips",
+            ),
+            (
+                "disable = [\"secret-value\"]\n",
+                ":1:12: `secret-value` cannot be disabled",
+            ),
+            (
+                "disable = [\"nope\"]\n",
+                ":1:12: `disable` names `nope`, which is not a built-in rule",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\nnames = 'a'\ngroup = 1\n",
+                ":4:9: rule `x`: `group` only goes with `pattern` rules",
+            ),
+        ];
+        for (text, want) in cases {
+            let e = user(text).expect_err(text).to_string();
+            let want = format!("/home/u/.config/ktriage/redaction.toml{want}");
+            assert!(e.starts_with(&want), "got:  {e}\nwant: {want}…");
+        }
+    }
+
+    #[test]
+    fn load_reads_the_user_file_and_ignores_a_missing_one() {
+        let dir = std::env::temp_dir().join(format!("ktriage-redact-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = dir.join("missing.toml");
+        assert_eq!(
+            RuleSet::load(Some(&missing)).unwrap().rules().len(),
+            RuleSet::builtin().rules().len()
+        );
+        let file = dir.join("redaction.toml");
+        std::fs::write(&file, "[[rule]]\nid = \"acme\"\npattern = 'acme'\n").unwrap();
+        assert!(RuleSet::load(Some(&file)).unwrap().get("acme").is_some());
+        std::fs::write(&file, "[[rule]]\nid = \"acme\"\npattern = '('\n").unwrap();
+        let e = RuleSet::load(Some(&file)).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(3), Some(11)));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_large_log_redacts() {
+        // 1 MB of ordinary klog lines with a few secrets: no timing asserted, but a
+        // quadratic rule would show here as a test taking seconds.
+        let mut log = String::new();
+        let mut i = 0;
+        while log.len() < 1 << 20 {
+            i += 1;
+            log.push_str(&format!(
+                "2026-11-20T03:07:33.{i:09}Z I1120 03:07:33.102854       1 controller.go:{i}] \"Reconciled\" key=\"shop/web-{i}\" duration=\"1.2ms\"\n"
+            ));
+            if i % 5000 == 0 {
+                log.push_str("2026-11-20T03:07:33Z password=hunter2 AKIAIOSFODNN7EXAMPLE\n");
+            }
+        }
+        let mut report = Report::default();
+        let out = redactor().text(&log, "big.log", &mut report);
+        assert!(!out.contains("hunter2") && !out.contains("AKIAIOSFODNN7EXAMPLE"));
+        assert_eq!(out.lines().count(), log.lines().count());
+        assert_eq!(report.len(), 2 * (i / 5000));
+    }
+
+    mod props {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Fragments that make rules fire, overlap and nest.
+        fn fragments() -> impl Strategy<Value = String> {
+            let parts = prop::sample::select(vec![
+                "password",
+                "token",
+                "secret",
+                "api_key",
+                "Authorization",
+                ": ",
+                "=",
+                "\\\"",
+                "\"",
+                "'",
+                " ",
+                "\n",
+                "\\n",
+                ";",
+                "&",
+                "@",
+                "://",
+                "u:",
+                "Bearer ",
+                "AKIA",
+                "IOSFODNN7EXAMPLE",
+                "eyJhbGciOi",
+                ".",
+                "k8s-aws-v1.",
+                "-----BEGIN RSA PRIVATE KEY-----",
+                "-----END RSA PRIVATE KEY-----",
+                "<redacted:",
+                "jwt>",
+                ">",
+                "10.0.0.1",
+                "::1",
+                "aws_secret_access_key",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                "x",
+                "é",
+                "2026-11-20T03:00:00Z ",
+                "\r\n",
+            ]);
+            prop::collection::vec(parts, 0..24).prop_map(|v| v.concat())
+        }
+
+        fn check(r: &Redactor, s: &str) {
+            let mut report = Report::default();
+            let once = r.text(s, "p.log", &mut report);
+            let mut again = Report::default();
+            let twice = r.text(&once, "p.log", &mut again);
+            assert_eq!(twice, once, "text not idempotent for {s:?}");
+            assert!(again.is_empty(), "{s:?} reported again: {again:?}");
+            assert_eq!(once.matches('\n').count(), s.matches('\n').count());
+
+            let mut v = json!({"kind": "Secret", "data": {"k": s}, "msg": s, s: s});
+            let mut report = Report::default();
+            r.json(&mut v, "p.json", &mut report);
+            let once = v.clone();
+            let mut again = Report::default();
+            r.json(&mut v, "p.json", &mut again);
+            assert_eq!(v, once, "json not idempotent for {s:?}");
+            assert!(again.is_empty(), "{s:?} reported again: {again:?}");
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            #[test]
+            fn arbitrary_strings_never_panic_and_are_idempotent(s in any::<String>()) {
+                check(&Redactor::new(&RuleSet::builtin(), Profile { redact_ips: true }), &s);
+            }
+
+            #[test]
+            fn secret_like_strings_are_idempotent(s in fragments()) {
+                check(&Redactor::new(&RuleSet::builtin(), Profile::default()), &s);
+                check(&Redactor::new(&RuleSet::builtin(), Profile { redact_ips: true }), &s);
+            }
+        }
+    }
+}
