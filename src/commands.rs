@@ -110,7 +110,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
                     0
                 }
                 Err(e) => {
-                    let _ = writeln!(io.err, "error: {}: {e}", file.display());
+                    let _ = writeln!(io.err, "error: {e}");
                     EXIT_FAILURE
                 }
             };
