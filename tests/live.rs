@@ -655,3 +655,56 @@ async fn the_interface_reads_the_same_cluster_live_as_offline() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// A bundle collected live (over `serve`) reopens to the walk the live session made:
+/// the collection widens each query to a whole capture and writes where it looked, so
+/// the offline re-run sees the same facts, and no more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bundle_collected_live_reopens_to_the_same_walk() {
+    let catalog = Catalog::load(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    let mut compared = 0;
+    for (i, case) in cases().iter().enumerate().filter(|(i, _)| i % 4 == 0) {
+        let fixture = scratch.path().join(i.to_string());
+        copy_dir(&case.snapshot, &fixture, "aws");
+        let served = serve(&fixture, ServeOptions::default()).await;
+        let bundle = scratch.path().join(format!("{i}.tar.gz"));
+        let mut args: Vec<String> = vec!["bundle".into(), "--run".into(), case.runbook.clone()];
+        args.extend(case.flags());
+        args.extend(live_flags(&served));
+        args.extend(["-o".to_string(), bundle.display().to_string()]);
+        let cli = ktriage::cli::try_parse_from(
+            std::iter::once("ktriage".to_string()).chain(args.iter().cloned()),
+        )
+        .unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        execute_with(
+            &catalog,
+            cli,
+            &mut Io {
+                out: &mut out,
+                err: &mut err,
+            },
+        )
+        .await;
+        assert!(
+            bundle.exists(),
+            "{} / {}: {}",
+            case.runbook,
+            case.name,
+            String::from_utf8_lossy(&err)
+        );
+        let live = ["--snapshot".to_string(), bundle.display().to_string()];
+        let (_, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&served))).await;
+        let walked_live = outline(&record(case, &out, &err));
+        let (_, out, err) = ktriage(&catalog, &run_args(case, &live)).await;
+        let reopened = outline(&record(case, &out, &err));
+        assert_eq!(
+            reopened, walked_live,
+            "{} / {}: the bundle's walk differs from the live one",
+            case.runbook, case.name
+        );
+        compared += 1;
+    }
+    assert!(compared >= 20, "only {compared}");
+}
