@@ -13,7 +13,7 @@
 //! A redacted span becomes `<redacted:RULE-ID>`. Markers are never redacted again and each
 //! string is redacted until nothing changes, so redacting twice changes nothing and reports
 //! nothing new. The [`Report`] says which rule fired where (a JSON pointer or `line N`) and how
-//! often, never what was removed; it serializes to `redactions.json`.
+//! often, never what was removed; [`Report::to_json`] is `redactions.json`.
 
 use indexmap::IndexMap;
 use regex::Regex;
@@ -355,8 +355,8 @@ struct RuleDoc {
 #[derive(Deserialize)]
 #[serde(untagged)]
 enum Groups {
-    One(usize),
-    Many(Vec<usize>),
+    One(i64),
+    Many(Vec<i64>),
 }
 
 struct Parsed {
@@ -451,7 +451,11 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
                         Groups::Many(v) => v.clone(),
                     };
                     let count = regex.captures_len() - 1;
-                    if groups.is_empty() || groups.iter().any(|&n| n > count) {
+                    let valid: Vec<usize> = groups
+                        .iter()
+                        .filter_map(|&n| usize::try_from(n).ok().filter(|&n| n <= count))
+                        .collect();
+                    if valid.is_empty() || valid.len() != groups.len() {
                         return Err(err(
                             Some(g.span()),
                             format!(
@@ -460,7 +464,7 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
                             ),
                         ));
                     }
-                    groups
+                    valid
                 }
             };
             let block_end = r
@@ -1788,6 +1792,10 @@ mod tests {
             (
                 "[[rule]]\nid = \"x\"\nnames = 'a'\ngroup = 1\n",
                 ":4:9: rule `x`: `group` only goes with `pattern` rules",
+            ),
+            (
+                "[[rule]]\nid = \"x\"\npattern = '(a)'\ngroup = [1, -1]\n",
+                ":4:9: rule `x`: `group` must number capture groups of the pattern, which has 1",
             ),
         ];
         for (text, want) in cases {
