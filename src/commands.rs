@@ -266,6 +266,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
         scope,
         redactor: &redactor,
         output: args.output.clone(),
+        dir: PathBuf::from("."),
     };
     let err = std::sync::Mutex::new(Vec::<String>::new());
     let progress = |line: String| {

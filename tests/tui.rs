@@ -10,9 +10,9 @@ use ktriage::runbook::record::Status;
 use ktriage::source::Source;
 use ktriage::source::snapshot::Snapshot;
 use ktriage::triage::{Suggestion, TriageReport};
-use ktriage::tui::app::{App, Job, Msg, Overlay, Screen, WalkPane};
+use ktriage::tui::app::{App, ExportState, Job, Msg, Overlay, Screen, WalkPane};
 use ktriage::tui::cluster_state::{ClusterState, PodCounts, WarningLine};
-use ktriage::tui::jobs::{self, Context, RoundState};
+use ktriage::tui::jobs::{self, Context, ExportControl, RoundState};
 use ktriage::tui::keymap::Keymap;
 use ktriage::tui::theme::{self, Theme};
 use ktriage::tui::{summary_of, view};
@@ -20,7 +20,8 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 fn catalog() -> Arc<Catalog> {
     static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
@@ -40,12 +41,19 @@ struct Harness {
     app: App,
     ctx: Context,
     round: Arc<RoundState>,
+    /// The runner's hold on exports: progress lines land in `progress` until fed back.
+    export: ExportControl,
+    progress: Arc<Mutex<Vec<String>>>,
+    /// Every progress line fed to the app.
+    progress_seen: Vec<String>,
 }
 
 impl Harness {
     async fn open(source: Arc<dyn Source>) -> Harness {
         let round = Arc::new(RoundState::new(&*source, source.info().now));
         let app = App::new(Keymap::default(), catalog(), summary_of(&*source), clock());
+        let progress = Arc::new(Mutex::new(Vec::new()));
+        let sink = progress.clone();
         let mut h = Harness {
             app,
             ctx: Context {
@@ -54,6 +62,12 @@ impl Harness {
                 state_from_round: true,
             },
             round,
+            export: ExportControl {
+                progress: Arc::new(move |line| sink.lock().unwrap().push(line)),
+                cancel: Arc::new(AtomicBool::new(false)),
+            },
+            progress,
+            progress_seen: Vec::new(),
         };
         let jobs = h.app.start();
         h.run(jobs).await;
@@ -71,7 +85,8 @@ impl Harness {
         Harness::open(Arc::new(ktriage::demo::snapshot().unwrap())).await
     }
 
-    /// Runs jobs to completion and feeds their answers back, as the runner does.
+    /// Runs jobs to completion and feeds their answers back, as the runner does (an
+    /// export's progress lines first, as they would have arrived before its end).
     async fn run(&mut self, mut jobs: Vec<Job>) {
         while let Some(job) = jobs.pop() {
             let fresh = matches!(
@@ -86,7 +101,12 @@ impl Harness {
                     self.ctx.source.info().now,
                 ));
             }
-            let msg = jobs::execute(job, &self.ctx, &self.round).await;
+            let msg = jobs::execute_with(job, &self.ctx, &self.round, &self.export).await;
+            let lines: Vec<String> = std::mem::take(&mut *self.progress.lock().unwrap());
+            for line in lines {
+                self.progress_seen.push(line.clone());
+                jobs.extend(self.app.update(Msg::ExportProgress(line)));
+            }
             jobs.extend(self.app.update(msg));
         }
     }
@@ -546,4 +566,204 @@ async fn the_header_says_once_why_aws_facts_are_unknown() {
     let h = Harness::fixture("nnj-role-not-mapped-configmap").await;
     let screen = h.screen(160, 40);
     assert!(!screen.contains("AWS facts unknown"), "{screen}");
+}
+
+// ---- export -----------------------------------------------------------------------------
+
+/// The bundle in `dir` (the only file there).
+fn only_file(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect()
+}
+
+/// Walk, note, `e`, Enter: the bundle is written where the overlay says, verifies, and
+/// walking the same runbook over it concludes the same; the notes are then safe to quit.
+#[tokio::test]
+async fn export_writes_a_bundle_that_verifies_and_walks_the_same() {
+    let mut h = Harness::fixture("evict-memory-pressure").await;
+    h.key(KeyCode::Enter).await;
+    let code = h.code().expect("the walk concludes");
+    h.key(KeyCode::Char('n')).await;
+    h.type_text("paged by alertmanager").await;
+    h.key(KeyCode::Enter).await;
+    let flash = h.app.flash.clone().unwrap();
+    assert!(flash.contains("note 1 added"), "{flash}");
+    assert!(!flash.contains("not in this build"), "{flash}");
+    assert_eq!(h.app.walked.len(), 1);
+    let walked = h.app.walked[0].clone();
+    assert_eq!(walked.runbook, "pod-evictions");
+
+    // What will be written, before anything is: drawn with a fixed folder.
+    h.app.export_dir = "/home/oncall/incident-4711".into();
+    h.key(KeyCode::Char('e')).await;
+    assert!(matches!(h.app.overlay, Some(Overlay::Export)));
+    assert!(matches!(h.app.export, Some(ExportState::Ready)));
+    let s = h.screen(80, 24);
+    assert_fits(&s, 80);
+    assert!(s.contains("1 walk(s)") && s.contains("1 note(s)"), "{s}");
+    assert!(s.contains("in /home/oncall/incident-4711"), "{s}");
+    assert!(s.contains("  pod-evictions "), "the walk is listed: {s}");
+    assert!(s.contains(&format!("→ {code}")), "{s}");
+    insta::assert_snapshot!("export_ready_80x24", s);
+
+    let out = tempfile::tempdir().unwrap();
+    h.app.export_dir = out.path().to_path_buf();
+    h.key(KeyCode::Enter).await;
+    assert!(
+        h.progress_seen.iter().any(|l| l.starts_with("collecting")),
+        "progress: {:?}",
+        h.progress_seen
+    );
+    let Some(ExportState::Done {
+        result: Ok(summary),
+        cancelled: false,
+        ..
+    }) = h.app.export.clone()
+    else {
+        panic!("export did not succeed: {:?}", h.app.export);
+    };
+    assert_eq!(
+        only_file(out.path()),
+        vec![summary.path.clone()],
+        "one bundle, no leftovers"
+    );
+    let name = summary
+        .path
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.starts_with("ktriage-") && name.ends_with(".tar.gz"),
+        "{name}"
+    );
+    let s = h.screen(80, 24);
+    assert_fits(&s, 80);
+    assert!(s.contains("Evidence bundle written"), "{s}");
+    assert!(s.contains(&name), "the path is shown: {s}");
+    assert!(
+        s.contains(&format!(
+            "{} collection problem(s) — see errors.json",
+            summary.errors
+        )),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!(
+            "{} redaction(s) — see redactions.json",
+            summary.redactions
+        )),
+        "{s}"
+    );
+    assert!(
+        s.contains("ktriage open ") && s.contains("ktriage bundle verify "),
+        "{s}"
+    );
+
+    let verified = ktriage::evidence::archive::verify(&summary.path).unwrap();
+    assert!(verified.files > 0);
+
+    // The bundle reopens as a snapshot and the walk concludes the same over it.
+    let reopened = Snapshot::open(&summary.path).unwrap();
+    let session = ktriage::drive::Session::new(reopened);
+    let catalog = catalog();
+    let round = session.round(&catalog);
+    let rb = catalog.get(&walked.runbook).unwrap();
+    let again = round
+        .walk(rb, walked.target.as_deref(), &walked.answers)
+        .await;
+    assert_eq!(
+        again.conclusion.as_ref().map(|c| c.code.clone()),
+        Some(code),
+        "{:?}",
+        again.missing
+    );
+
+    // The note is in a bundle now: quitting does not ask.
+    h.key(KeyCode::Esc).await;
+    assert!(h.app.overlay.is_none());
+    assert_eq!(h.app.notes_unexported(), 0);
+    h.key(KeyCode::Char('q')).await;
+    assert!(h.app.quit, "the notes are exported: no confirmation");
+}
+
+/// Esc while the export runs: the runner's flag is set before the job gets going, the
+/// overlay says it was cancelled, and nothing is at the destination.
+#[tokio::test]
+async fn esc_cancels_a_running_export_and_nothing_is_written() {
+    let mut h = Harness::fixture("evict-memory-pressure").await;
+    let out = tempfile::tempdir().unwrap();
+    h.app.export_dir = out.path().to_path_buf();
+    h.key(KeyCode::Enter).await;
+    h.key(KeyCode::Char('n')).await;
+    h.type_text("cordoned ip-10-0-1-12").await;
+    h.key(KeyCode::Enter).await;
+    h.key(KeyCode::Char('e')).await;
+    // Enter starts the export; the job is held, as if still running.
+    let export = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    assert!(
+        matches!(export.as_slice(), [Job::Export { walks, notes, .. }] if walks.len() == 1 && notes.len() == 1)
+    );
+    h.app
+        .update(Msg::ExportProgress("collecting 12 object lists".into()));
+    let s = h.screen(80, 24);
+    assert_fits(&s, 80);
+    assert!(s.contains("Exporting") && s.contains("cancels"), "{s}");
+    insta::assert_snapshot!("export_running_80x24", s);
+    // Other keys do nothing while it runs; Esc asks the runner to stop.
+    assert!(
+        h.app
+            .update(Msg::Key(KeyEvent::new(
+                KeyCode::Char('q'),
+                KeyModifiers::NONE
+            )))
+            .is_empty()
+    );
+    assert!(!h.app.quit);
+    let cancel = h
+        .app
+        .update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    assert!(matches!(cancel.as_slice(), [Job::CancelExport]));
+    let s = h.screen(80, 24);
+    assert!(s.contains("cancelling…"), "{s}");
+    // A second Esc asks nothing more.
+    assert!(
+        h.app
+            .update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)))
+            .is_empty()
+    );
+    h.run(cancel).await;
+    assert!(h.export.cancel.load(Ordering::SeqCst), "the flag is set");
+    h.run(export).await;
+    let Some(ExportState::Done {
+        result: Err(_),
+        cancelled: true,
+        ..
+    }) = &h.app.export
+    else {
+        panic!("not cancelled: {:?}", h.app.export);
+    };
+    let s = h.screen(80, 24);
+    assert_fits(&s, 80);
+    assert!(s.contains("Export cancelled"), "{s}");
+    assert!(s.contains("Nothing was written"), "{s}");
+    assert!(
+        only_file(out.path()).is_empty(),
+        "{:?}",
+        only_file(out.path())
+    );
+    // The note is in no bundle: quitting still asks, and says how to keep it.
+    h.key(KeyCode::Esc).await;
+    h.key(KeyCode::Char('q')).await;
+    assert!(matches!(h.app.overlay, Some(Overlay::ConfirmQuit)));
+    let s = h.screen(80, 24);
+    assert!(s.contains("Press e to export them first"), "{s}");
+    // `e` from there opens the export.
+    h.key(KeyCode::Char('e')).await;
+    assert!(matches!(h.app.overlay, Some(Overlay::Export)));
+    assert!(matches!(h.app.export, Some(ExportState::Ready)));
 }

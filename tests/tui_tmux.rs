@@ -41,7 +41,8 @@ struct Tmux {
     socket: String,
     /// The socket file, removed once the server is gone (tmux leaves it behind).
     socket_path: Option<std::path::PathBuf>,
-    /// HOME, XDG_CONFIG_HOME and XDG_STATE_HOME of the program: no user config leaks in.
+    /// HOME, XDG_CONFIG_HOME and XDG_STATE_HOME of the program, and its working
+    /// directory (where an export writes): no user config leaks in, nothing leaks out.
     home: tempfile::TempDir,
 }
 
@@ -67,6 +68,7 @@ impl Tmux {
             env.push("NO_COLOR=1".into());
         }
         let (w, h) = (width.to_string(), height.to_string());
+        let cwd = home.display().to_string();
         let mut cmd: Vec<&str> = vec![
             "-f",
             "/dev/null",
@@ -78,6 +80,8 @@ impl Tmux {
             &w,
             "-y",
             &h,
+            "-c",
+            &cwd,
             "--",
             "env",
             "-i",
@@ -665,6 +669,84 @@ fn screens_fit_80x24_without_garbage() {
     assert_clean(&screen, "walk asking", true);
     t.keys(&["q"]);
     assert_eq!(t.wait_for_exit(), "0");
+}
+
+/// The whole export in a real terminal: walk, note, `e`, Enter, the written screen; then
+/// quitting asks nothing (the note is in the bundle), the bundle is in the working
+/// directory, and `ktriage bundle verify` accepts it.
+#[test]
+fn demo_export_writes_a_bundle_that_verifies() {
+    if !have_tmux() {
+        return;
+    }
+    let t = Tmux::start("export", (80, 24), false, &["demo"]);
+    let rows = wait_for_suggestions(&t);
+    assert!(rows[0].contains("dns-timeouts"), "top suggestion {rows:?}");
+    t.keys(&["Enter"]);
+    t.wait_for_text(&conclusion_row("COREDNS_UPSTREAM_TIMEOUT"));
+    t.keys(&["n"]);
+    t.wait_for_text("Add a note");
+    t.keys(&["-l", "upstream resolver flapping since 03:10"]);
+    t.wait_for_text("flapping since 03:10");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for_text("note 1 added");
+    assert!(!screen.contains("not in this build"), "{screen}");
+    t.keys(&["e"]);
+    let screen = t.wait_for_text("Export an evidence bundle");
+    assert_clean(&screen, "export, before it starts", false);
+    assert!(
+        screen.contains("1 walk(s)") && screen.contains("1 note(s)"),
+        "{screen}"
+    );
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("the written screen", |s| {
+        s.contains("Evidence bundle written") && s.contains("ktriage bundle verify")
+    });
+    assert_clean(&screen, "export written", false);
+    assert!(screen.contains("see errors.json"), "{screen}");
+    assert!(screen.contains("see redactions.json"), "{screen}");
+    t.keys(&["Escape"]);
+    t.wait_for("the export to close", |s| {
+        !s.contains("Evidence bundle written")
+    });
+    t.keys(&["q"]);
+    assert_eq!(
+        t.wait_for_exit(),
+        "0",
+        "quit without asking:\n{}",
+        t.screen()
+    );
+
+    let bundles: Vec<std::path::PathBuf> = std::fs::read_dir(t.home.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .collect();
+    assert_eq!(
+        bundles.len(),
+        1,
+        "one bundle in the working directory: {bundles:?}"
+    );
+    let name = bundles[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert!(screen.contains(&name), "the screen named {name}:\n{screen}");
+    let verify = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["bundle", "verify"])
+        .arg(&bundles[0])
+        .env("HOME", t.home.path())
+        .env("XDG_CONFIG_HOME", t.home.path().join(".config"))
+        .env("XDG_STATE_HOME", t.home.path().join(".local/state"))
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "ktriage bundle verify: {}\n{}",
+        String::from_utf8_lossy(&verify.stdout),
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }
 
 /// `ktriage serve` in the background, killed on drop.

@@ -95,6 +95,17 @@ fn kind_label(kind: &crate::facts::GroupKind) -> String {
     }
 }
 
+/// The bundle's top folder, and its file name less `.tar.gz`: `ktriage-prod-eu-20261120T031244Z`.
+pub fn top_name(info: &SourceInfo, at: DateTime<Utc>) -> String {
+    let name = info
+        .cluster
+        .as_ref()
+        .map(|c| c.name.as_str())
+        .or(info.context.as_deref())
+        .unwrap_or("cluster");
+    format!("ktriage-{}-{}", segment(name), at.format("%Y%m%dT%H%M%SZ"))
+}
+
 pub fn files(input: Input<'_>) -> Files {
     let Input {
         info,
@@ -107,17 +118,7 @@ pub fn files(input: Input<'_>) -> Files {
         finished,
         redactor,
     } = input;
-    let cluster = info.cluster.as_ref().map(|c| c.name.clone());
-    let top = format!(
-        "ktriage-{}-{}",
-        segment(
-            cluster
-                .as_deref()
-                .or(info.context.as_deref())
-                .unwrap_or("cluster")
-        ),
-        finished.format("%Y%m%dT%H%M%SZ")
-    );
+    let top = top_name(info, finished);
     let mut files: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut redactions = Redactions::default();
     let Collected {

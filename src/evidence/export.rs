@@ -16,8 +16,10 @@ pub struct Options<'a> {
     pub limits: Limits,
     pub scope: Scope,
     pub redactor: &'a Redactor,
-    /// The bundle file; `None`: `./<top>.tar.gz`.
+    /// The bundle file; `None`: `<dir>/<top>.tar.gz`.
     pub output: Option<PathBuf>,
+    /// Where a bundle without `output` goes (the current directory by default).
+    pub dir: PathBuf,
 }
 
 pub struct Written {
@@ -65,7 +67,7 @@ pub async fn export(
     });
     let path = options
         .output
-        .unwrap_or_else(|| PathBuf::from(format!("{}.tar.gz", files.top)));
+        .unwrap_or_else(|| options.dir.join(format!("{}.tar.gz", files.top)));
     progress(format!("writing {}", path.display()));
     let bytes = archive::write(
         &path,

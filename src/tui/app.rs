@@ -4,6 +4,7 @@
 
 use super::cluster_state::ClusterState;
 use super::keymap::{Action, Key, Keymap};
+use crate::evidence::bundle::{Note as BundleNote, Walked};
 use crate::facts::{FactQuery, FactResult};
 use crate::runbook::Catalog;
 use crate::runbook::model::TargetKind;
@@ -15,6 +16,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use fuzzy_matcher::FuzzyMatcher;
 use fuzzy_matcher::skim::SkimMatcherV2;
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 /// The target-picker row that walks without a target (no Kubernetes name has spaces or
@@ -22,7 +24,7 @@ use std::sync::Arc;
 pub const WHOLE_CLUSTER: &str = "(whole cluster)";
 
 /// Work for the runner; every answer comes back as a [`Msg`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub enum Job {
     /// Triage (and, offline, the state panel) over a round; `fresh` starts a new round.
     Triage { fresh: bool },
@@ -35,6 +37,17 @@ pub enum Job {
         answers: BTreeMap<String, String>,
         fresh: bool,
     },
+    /// Writes an evidence bundle of the session's walks and notes into `dir`, over the
+    /// current round (what the walks read is not asked again). Progress comes back as
+    /// [`Msg::ExportProgress`], the end as [`Msg::Exported`].
+    Export {
+        walks: Vec<Walked>,
+        notes: Vec<BundleNote>,
+        dir: PathBuf,
+    },
+    /// Stops the running export (the runner's flag): it ends with a cancelled
+    /// [`Msg::Exported`], leaving nothing at the destination.
+    CancelExport,
 }
 
 // A message is moved once, a few times a second at most: boxing would buy nothing.
@@ -69,6 +82,54 @@ pub enum Msg {
         seq: u64,
         error: String,
     },
+    /// One line of the running export's progress (`collecting 12 object lists`).
+    ExportProgress(String),
+    /// The export ended: what was written, or why nothing was.
+    Exported(Result<ExportSummary, String>),
+}
+
+/// A bundle written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExportSummary {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub files: usize,
+    /// Things that could not be collected whole (`errors.json`).
+    pub errors: usize,
+    /// Values replaced by the redaction rules (`redactions.json`).
+    pub redactions: usize,
+}
+
+/// Where the export overlay is.
+#[derive(Clone, Debug)]
+pub enum ExportState {
+    /// Says what will be written; Enter starts.
+    Ready,
+    Running {
+        since: DateTime<Utc>,
+        /// Progress lines as they came.
+        progress: Vec<String>,
+        /// Esc was pressed: the runner was asked to stop.
+        cancelling: bool,
+        /// Notes in the bundle (the first `notes` of the session's).
+        notes: usize,
+    },
+    Done {
+        result: Result<ExportSummary, String>,
+        /// Esc stopped it.
+        cancelled: bool,
+        took: chrono::TimeDelta,
+    },
+}
+
+/// A walk made this session, as it was last left: what an export writes.
+#[derive(Clone, Debug)]
+pub struct SessionWalk {
+    pub runbook: String,
+    pub target: Option<String>,
+    /// Step (`runbook/step`) → choice, as given.
+    pub answers: BTreeMap<String, String>,
+    pub record: WalkRecord,
 }
 
 /// What the header says about where the data comes from.
@@ -202,10 +263,17 @@ pub struct Walk {
 #[derive(Clone, Debug)]
 pub enum Overlay {
     Help,
-    Note { input: String },
+    Note {
+        input: String,
+    },
     ConfirmQuit,
     Viewer(Viewer),
-    Message { title: String, text: String },
+    Message {
+        title: String,
+        text: String,
+    },
+    /// The export: what it will write, its progress, what it wrote ([`App::export`]).
+    Export,
 }
 
 #[derive(Clone, Debug)]
@@ -240,7 +308,16 @@ pub struct App {
     pub targets: Tracked<Result<Vec<TargetChoice>, String>>,
     pub target_list: FilteredList,
     pub walk: Option<Walk>,
+    /// Every walk of the session (one per runbook and target, in the order first walked),
+    /// as last left: what an export writes.
+    pub walked: Vec<SessionWalk>,
     pub notes: Vec<Note>,
+    /// Notes already in a bundle written this session (the first so many).
+    pub notes_exported: usize,
+    /// Where bundles are written (the current directory; tests set their own).
+    pub export_dir: PathBuf,
+    /// The export overlay's state, kept while it runs.
+    pub export: Option<ExportState>,
     pub overlay: Option<Overlay>,
     /// A one-line message under the body (what just happened).
     pub flash: Option<String>,
@@ -288,7 +365,11 @@ impl App {
             targets: Tracked::default(),
             target_list: FilteredList::default(),
             walk: None,
+            walked: Vec::new(),
             notes: Vec::new(),
+            notes_exported: 0,
+            export_dir: PathBuf::from("."),
+            export: None,
             overlay: None,
             flash: None,
             quit: false,
@@ -393,6 +474,52 @@ impl App {
                     } else {
                         WalkPane::Path
                     };
+                    let Some(record) = w.record.clone() else {
+                        return Vec::new();
+                    };
+                    let walked = SessionWalk {
+                        runbook: w.runbook.clone(),
+                        target: w.target.clone(),
+                        answers: w.answers.iter().cloned().collect(),
+                        record,
+                    };
+                    match self
+                        .walked
+                        .iter_mut()
+                        .find(|s| s.runbook == walked.runbook && s.target == walked.target)
+                    {
+                        Some(s) => *s = walked,
+                        None => self.walked.push(walked),
+                    }
+                }
+                Vec::new()
+            }
+            Msg::ExportProgress(line) => {
+                if let Some(ExportState::Running { progress, .. }) = &mut self.export {
+                    progress.push(line);
+                }
+                Vec::new()
+            }
+            Msg::Exported(result) => {
+                if let Some(ExportState::Running {
+                    since,
+                    cancelling,
+                    notes,
+                    ..
+                }) = self.export.take()
+                {
+                    if let Ok(summary) = &result {
+                        self.notes_exported = self.notes_exported.max(notes);
+                        self.flash = Some(format!(
+                            "bundle written: {}",
+                            crate::text::sanitize(&summary.path.display().to_string())
+                        ));
+                    }
+                    self.export = Some(ExportState::Done {
+                        cancelled: cancelling && result.is_err(),
+                        result,
+                        took: self.now - since,
+                    });
                 }
                 Vec::new()
             }
@@ -432,7 +559,7 @@ impl App {
                 return Vec::new();
             }
             Action::Quit => {
-                if self.notes.is_empty() {
+                if self.notes_unexported() == 0 {
                     self.quit = true;
                 } else {
                     self.overlay = Some(Overlay::ConfirmQuit);
@@ -440,13 +567,7 @@ impl App {
                 return Vec::new();
             }
             Action::Export => {
-                self.overlay = Some(Overlay::Message {
-                    title: "Export".into(),
-                    text: "Evidence bundles are not in this build yet: nothing was written. \
-Your notes and walks stay in this session; `ktriage run ... --output markdown` prints a walk \
-for a ticket."
-                        .into(),
-                });
+                self.open_export();
                 return Vec::new();
             }
             Action::Note => {
@@ -483,8 +604,9 @@ for a ticket."
                             context: self.note_context(),
                         });
                         self.flash = Some(format!(
-                            "note {} added (kept for this session: export is not in this build)",
-                            self.notes.len()
+                            "note {} added · {} exports it with the walks in an evidence bundle",
+                            self.notes.len(),
+                            self.keymap.label(Action::Export)
                         ));
                     }
                 }
@@ -501,8 +623,10 @@ for a ticket."
             },
             Overlay::ConfirmQuit => match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => self.quit = true,
+                _ if action == Some(Action::Export) => self.open_export(),
                 _ => {}
             },
+            Overlay::Export => return self.on_export_key(action),
             Overlay::Viewer(mut v) => {
                 if v.searching {
                     match key.code {
@@ -556,6 +680,70 @@ for a ticket."
                     self.overlay = Some(overlay);
                 }
             }
+        }
+        Vec::new()
+    }
+
+    /// Notes that no bundle written this session holds: quitting would lose them.
+    pub fn notes_unexported(&self) -> usize {
+        self.notes.len().saturating_sub(self.notes_exported)
+    }
+
+    /// The export overlay: what it will write, or the running export's progress.
+    fn open_export(&mut self) {
+        if !matches!(self.export, Some(ExportState::Running { .. })) {
+            self.export = Some(ExportState::Ready);
+        }
+        self.overlay = Some(Overlay::Export);
+    }
+
+    /// The session's walks and notes as the bundle takes them.
+    fn export_job(&self) -> Job {
+        Job::Export {
+            walks: self
+                .walked
+                .iter()
+                .map(|w| Walked {
+                    record: w.record.clone(),
+                    answers: w.answers.clone(),
+                })
+                .collect(),
+            notes: self
+                .notes
+                .iter()
+                .map(|n| BundleNote {
+                    at: n.at,
+                    text: n.text.clone(),
+                    context: n.walk.is_some().then(|| n.context.clone()),
+                })
+                .collect(),
+            dir: self.export_dir.clone(),
+        }
+    }
+
+    fn on_export_key(&mut self, action: Option<Action>) -> Vec<Job> {
+        self.overlay = Some(Overlay::Export);
+        match (&mut self.export, action) {
+            (Some(ExportState::Ready), Some(Action::Select)) => {
+                let job = self.export_job();
+                self.export = Some(ExportState::Running {
+                    since: self.now,
+                    progress: Vec::new(),
+                    cancelling: false,
+                    notes: self.notes.len(),
+                });
+                return vec![job];
+            }
+            (Some(ExportState::Running { cancelling, .. }), Some(Action::Back)) if !*cancelling => {
+                *cancelling = true;
+                return vec![Job::CancelExport];
+            }
+            // Running: only Esc does something; the overlay stays until it ends.
+            (Some(ExportState::Running { .. }), _) => {}
+            (_, Some(Action::Back | Action::Quit | Action::Select)) | (None, _) => {
+                self.overlay = None;
+            }
+            _ => {}
         }
         Vec::new()
     }

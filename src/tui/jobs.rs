@@ -2,9 +2,12 @@
 //! CEL environment) and answers with one [`Msg`]. The runner spawns these off the
 //! render loop; tests await them directly.
 
-use super::app::{Job, Msg};
+use super::app::{ExportSummary, Job, Msg};
 use super::cluster_state::{self, Inputs};
 use crate::drive::Round;
+use crate::evidence::bundle::{Note, Walked};
+use crate::evidence::collect::{Limits, Scope};
+use crate::evidence::{export, redact};
 use crate::facts::{FactCache, FactLookup, FactQuery, FactResult};
 use crate::runbook::Catalog;
 use crate::runbook::cel::Environment;
@@ -14,7 +17,10 @@ use crate::triage;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeSet;
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// One round: every job in it shares answers; `r` starts a new one.
 pub struct RoundState {
@@ -42,7 +48,38 @@ pub struct Context {
     pub state_from_round: bool,
 }
 
+/// What the runner keeps for the running export: where its progress lines go, and the
+/// flag that stops it (a fresh one for each export, so a late Esc cannot stop the next).
+#[derive(Clone)]
+pub struct ExportControl {
+    pub progress: Arc<dyn Fn(String) + Send + Sync>,
+    pub cancel: Arc<AtomicBool>,
+}
+
+impl ExportControl {
+    /// Progress dropped, never cancelled: for callers without a runner.
+    pub fn detached() -> ExportControl {
+        ExportControl {
+            progress: Arc::new(|_| {}),
+            cancel: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+/// How often a running export looks at its cancel flag while it collects.
+const CANCEL_POLL: Duration = Duration::from_millis(100);
+
 pub async fn execute(job: Job, ctx: &Context, round: &RoundState) -> Msg {
+    execute_with(job, ctx, round, &ExportControl::detached()).await
+}
+
+/// [`execute`], with the runner's hold on the export (its progress and cancel flag).
+pub async fn execute_with(
+    job: Job,
+    ctx: &Context,
+    round: &RoundState,
+    control: &ExportControl,
+) -> Msg {
     let r = Round::new(&ctx.catalog, &*ctx.source, &round.cache, &round.env);
     match job {
         Job::Triage { .. } => {
@@ -87,6 +124,75 @@ pub async fn execute(job: Job, ctx: &Context, round: &RoundState) -> Msg {
                 at: round.now,
             }
         }
+        Job::Export { walks, notes, dir } => {
+            Msg::Exported(export_bundle(&walks, &notes, &dir, ctx, round, control).await)
+        }
+        Job::CancelExport => {
+            control.cancel.store(true, Ordering::SeqCst);
+            Msg::ExportProgress("cancel requested: stopping at the next step".into())
+        }
+    }
+}
+
+/// Writes the bundle: the walks' round cache (nothing read twice), the round's "now",
+/// default limits and scope (the walks' namespaces come from the plan), the user's
+/// redaction rules. Cancelled while collecting, it stops at once; while writing, at the
+/// next file; either way nothing is left at the destination.
+async fn export_bundle(
+    walks: &[Walked],
+    notes: &[Note],
+    dir: &Path,
+    ctx: &Context,
+    round: &RoundState,
+    control: &ExportControl,
+) -> Result<ExportSummary, String> {
+    let cancelled = || "cancelled".to_string();
+    if control.cancel.load(Ordering::SeqCst) {
+        return Err(cancelled());
+    }
+    let rules = redact::RuleSet::load(redact::user_file().as_deref())
+        .map_err(|e| format!("cannot load the redaction rules: {e}"))?;
+    let redactor = redact::Redactor::new(&rules, redact::Profile { redact_ips: false });
+    let options = export::Options {
+        limits: Limits::default(),
+        scope: Scope::default(),
+        redactor: &redactor,
+        output: None,
+        dir: dir.to_path_buf(),
+    };
+    let progress = |line: String| (control.progress)(line);
+    let work = export::export(
+        &*ctx.source,
+        &round.cache,
+        &ctx.catalog,
+        walks,
+        notes,
+        round.now,
+        options,
+        &progress,
+        &control.cancel,
+    );
+    // Collecting waits on the cluster: dropping it there leaves nothing behind (the
+    // archive is written in one synchronous step that checks the flag itself).
+    let stop = async {
+        while !control.cancel.load(Ordering::SeqCst) {
+            tokio::time::sleep(CANCEL_POLL).await;
+        }
+    };
+    let result = tokio::select! {
+        r = work => r,
+        () = stop => return Err(cancelled()),
+    };
+    match result {
+        Ok(w) => Ok(ExportSummary {
+            path: w.path,
+            bytes: w.bytes,
+            files: w.files,
+            errors: w.errors,
+            redactions: w.redactions,
+        }),
+        Err(_) if control.cancel.load(Ordering::SeqCst) => Err(cancelled()),
+        Err(e) => Err(e),
     }
 }
 

@@ -16,11 +16,12 @@ use app::{App, Job, Msg, Screen, SourceSummary};
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
-use jobs::{Context, RoundState};
+use jobs::{Context, ExportControl, RoundState};
 use keymap::Keymap;
 use std::io::{IsTerminal, Stdout};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use theme::Theme;
 
@@ -93,12 +94,15 @@ struct Runner {
     round: Arc<RoundState>,
     pinned_now: Option<DateTime<Utc>>,
     tx: tokio::sync::mpsc::UnboundedSender<Msg>,
+    /// The running (or last) export's progress channel and cancel flag.
+    export: ExportControl,
 }
 
 impl Runner {
     fn spawn(&mut self, job: Job) {
         let fresh = match &job {
             Job::Triage { fresh } | Job::Targets { fresh, .. } | Job::Walk { fresh, .. } => *fresh,
+            Job::Export { .. } | Job::CancelExport => false,
         };
         if fresh {
             self.round = Arc::new(RoundState::new(
@@ -106,10 +110,23 @@ impl Runner {
                 round_now(&*self.ctx.source, self.pinned_now),
             ));
         }
+        match &job {
+            Job::Export { walks, notes, dir } => {
+                // Each export its own flag: an Esc meant for the last one cannot stop it.
+                self.export.cancel = Arc::new(AtomicBool::new(false));
+                tracing::debug!(
+                    walks = walks.len(),
+                    notes = notes.len(),
+                    dir = %dir.display(),
+                    "job: export"
+                );
+            }
+            _ => tracing::debug!(?job, "job"),
+        }
         let (ctx, round, tx) = (self.ctx.clone(), self.round.clone(), self.tx.clone());
-        tracing::debug!(?job, "job");
+        let export = self.export.clone();
         tokio::spawn(async move {
-            let msg = jobs::execute(job, &ctx, &round).await;
+            let msg = jobs::execute_with(job, &ctx, &round, &export).await;
             // The loop is gone only when quitting; nothing is waiting for the answer.
             let _ = tx.send(msg);
         });
@@ -167,6 +184,10 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
     let summary = summary_of(&*opened.source);
     let now = Utc::now();
     let mut app = App::new(options.keymap, catalog.clone(), summary, now);
+    // Bundles go where `ktriage bundle` puts them: the current directory.
+    if let Ok(dir) = std::env::current_dir() {
+        app.export_dir = dir;
+    }
     let ctx = Arc::new(Context {
         source: opened.source.clone(),
         catalog,
@@ -180,6 +201,15 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
         ctx,
         pinned_now: opened.pinned_now,
         tx: tx.clone(),
+        export: ExportControl {
+            progress: {
+                let tx = tx.clone();
+                Arc::new(move |line| {
+                    let _ = tx.send(Msg::ExportProgress(line));
+                })
+            },
+            cancel: Arc::new(AtomicBool::new(false)),
+        },
     };
     let watcher = opened
         .live

@@ -147,7 +147,22 @@ pub fn screen_hints(app: &App, overlay: bool) -> Vec<(String, &'static str)> {
     if let Some(o) = app.overlay.as_ref().filter(|_| overlay) {
         return match o {
             Overlay::Note { .. } => vec![("Enter".into(), "save note"), ("Esc".into(), "cancel")],
-            Overlay::ConfirmQuit => vec![("y".into(), "quit"), ("n".into(), "stay")],
+            Overlay::ConfirmQuit => vec![
+                ("y".into(), "quit"),
+                (k(Action::Export), "export"),
+                ("n".into(), "stay"),
+            ],
+            Overlay::Export => match &app.export {
+                Some(super::app::ExportState::Running { cancelling, .. }) => {
+                    if *cancelling {
+                        Vec::new()
+                    } else {
+                        vec![(k(Action::Back), "cancel")]
+                    }
+                }
+                Some(super::app::ExportState::Done { .. }) => vec![(k(Action::Back), "close")],
+                _ => vec![(k(Action::Select), "start"), (k(Action::Back), "close")],
+            },
             Overlay::Viewer(v) if v.searching => {
                 vec![("Enter".into(), "find"), ("Esc".into(), "cancel")]
             }

@@ -1,9 +1,10 @@
-//! Windows over the screen: help, note input, quit confirmation, the evidence viewer.
+//! Windows over the screen: help, note input, quit confirmation, the evidence viewer,
+//! the export.
 
 use super::text::{cell, fit, one_line};
-use super::{pane, screen_hints};
-use crate::text::wrap;
-use crate::tui::app::{App, Overlay, Viewer};
+use super::{pane, screen_hints, spinner};
+use crate::text::{kubectl_duration, sanitize, wrap};
+use crate::tui::app::{App, ExportState, ExportSummary, Overlay, Viewer};
 use crate::tui::keymap::Action;
 use crate::tui::theme::{Slot, Theme};
 use ratatui::Frame;
@@ -53,24 +54,28 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, overlay: &Overlay, theme: 
             );
         }
         Overlay::ConfirmQuit => {
-            let area = centered(body, 56, 6);
+            let area = centered(body, 60, 7);
             frame.render_widget(Clear, area);
             let block = pane(" Quit? ", true, theme);
             let inner = block.inner(area);
             frame.render_widget(block, area);
+            let export = app.keymap.label(Action::Export);
             frame.render_widget(
                 Paragraph::new(vec![
                     Line::styled(
                         format!(
-                            "▲ {} note(s) live only in this session and will be lost.",
-                            app.notes.len()
+                            "▲ {} note(s) are in no bundle yet and will be lost.",
+                            app.notes_unexported()
                         ),
                         theme.style(Slot::Warn),
                     ),
+                    Line::raw(format!("Press {export} to export them first.")),
                     Line::raw(""),
                     Line::from(vec![
                         Span::styled("y", theme.style(Slot::Key)),
                         Span::raw(" quit anyway   "),
+                        Span::styled(export, theme.style(Slot::Key)),
+                        Span::raw(" export   "),
                         Span::styled("n", theme.style(Slot::Key)),
                         Span::raw(" stay"),
                     ]),
@@ -78,6 +83,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, overlay: &Overlay, theme: 
                 inner,
             );
         }
+        Overlay::Export => export(frame, body, app, theme),
         Overlay::Message { title, text } => {
             let area = centered(body, 64, 8);
             frame.render_widget(Clear, area);
@@ -91,6 +97,259 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, overlay: &Overlay, theme: 
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Overlay::Viewer(v) => viewer(frame, body, v, theme),
+    }
+}
+
+/// Up to `width` columns of text cut into rows, every character kept (paths must be
+/// read whole), each row sanitised.
+fn exact_rows(s: &str, width: usize) -> Vec<String> {
+    wrap_exact(&one_line(s), width)
+}
+
+/// Untrusted prose wrapped to `width`, each row sanitised and cut to fit.
+fn prose(s: &str, width: usize) -> Vec<String> {
+    wrap(&sanitize(s), width, "")
+        .into_iter()
+        .map(|l| fit(&one_line(&l), width))
+        .collect()
+}
+
+/// The export: what it will write (Enter starts), its progress (Esc cancels), what it
+/// wrote or why nothing was.
+fn export(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
+    let width = body.width.min(78);
+    let inner_width = width.saturating_sub(2) as usize;
+    let key = |a: Action| app.keymap.label(a);
+    let muted = theme.style(Slot::Muted);
+    let mut lines: Vec<Line> = Vec::new();
+    let dir = app.export_dir.display().to_string();
+    let title = match &app.export {
+        None | Some(ExportState::Ready) => {
+            let (walks, notes) = (app.walked.len(), app.notes.len());
+            for l in prose(
+                &format!(
+                    "Writes what this session's {walks} walk(s) read, a baseline of the \
+cluster, the walk records, your {notes} note(s) and a postmortem report — redacted — into one \
+file:"
+                ),
+                inner_width,
+            ) {
+                lines.push(Line::raw(l));
+            }
+            // Named when it is written: the time is not promised to the second.
+            let file = format!(
+                "ktriage-{}-<time>.tar.gz",
+                app.source
+                    .cluster
+                    .as_deref()
+                    .or(app.source.context.as_deref())
+                    .unwrap_or("cluster")
+            );
+            lines.push(Line::styled(
+                fit(&format!("  {}", one_line(&file)), inner_width),
+                theme.style(Slot::Accent),
+            ));
+            for (i, row) in exact_rows(&dir, inner_width.saturating_sub(5))
+                .into_iter()
+                .enumerate()
+            {
+                let lead = if i == 0 { "  in " } else { "     " };
+                lines.push(Line::raw(format!("{lead}{row}")));
+            }
+            lines.push(Line::raw(""));
+            if app.walked.is_empty() {
+                lines.push(Line::styled(
+                    fit(
+                        "No walk yet: the bundle holds the baseline and notes.",
+                        inner_width,
+                    ),
+                    muted,
+                ));
+            }
+            const SHOWN: usize = 5;
+            for w in app.walked.iter().take(SHOWN) {
+                // The conclusion before the target: a long name is what gets cut.
+                let end = match &w.record.conclusion {
+                    Some(c) => format!("→ {}", c.code),
+                    None => format!("({:?})", w.record.status).to_lowercase(),
+                };
+                lines.push(Line::raw(fit(
+                    &one_line(&format!(
+                        "  {} {end} · {}",
+                        w.runbook,
+                        w.target.as_deref().unwrap_or("(cluster)")
+                    )),
+                    inner_width,
+                )));
+            }
+            if app.walked.len() > SHOWN {
+                lines.push(Line::styled(
+                    format!("  … and {} more", app.walked.len() - SHOWN),
+                    muted,
+                ));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(key(Action::Select), theme.style(Slot::Key)),
+                Span::styled(" starts · ", muted),
+                Span::styled(key(Action::Back), theme.style(Slot::Key)),
+                Span::styled(" closes", muted),
+            ]));
+            " Export an evidence bundle ".to_string()
+        }
+        Some(ExportState::Running {
+            since,
+            progress,
+            cancelling,
+            ..
+        }) => {
+            let elapsed = kubectl_duration(app.now - *since);
+            // The newest lines, as many as fit above the last two.
+            let room = (body.height as usize).saturating_sub(2 + 3).max(1);
+            let skip = progress.len().saturating_sub(room);
+            for (i, l) in progress.iter().enumerate().skip(skip) {
+                let last = i + 1 == progress.len();
+                let mark = if last { spinner(app) } else { "✓" };
+                lines.push(Line::raw(fit(
+                    &format!("{mark} {}", one_line(l)),
+                    inner_width,
+                )));
+            }
+            if progress.is_empty() {
+                lines.push(Line::raw(format!("{} starting", spinner(app))));
+            }
+            lines.push(Line::raw(""));
+            if *cancelling {
+                lines.push(Line::styled(
+                    fit("cancelling… nothing will be written", inner_width),
+                    theme.style(Slot::Warn),
+                ));
+            } else {
+                lines.push(Line::from(vec![
+                    Span::styled(key(Action::Back), theme.style(Slot::Key)),
+                    Span::styled(" cancels (nothing is written)", muted),
+                ]));
+            }
+            format!(" Exporting · {elapsed} ")
+        }
+        Some(ExportState::Done {
+            result: Ok(summary),
+            took,
+            ..
+        }) => {
+            done_lines(&mut lines, summary, &dir, inner_width, theme);
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(key(Action::Back), theme.style(Slot::Key)),
+                Span::styled(" closes", muted),
+            ]));
+            format!(" Evidence bundle written · {} ", kubectl_duration(*took))
+        }
+        Some(ExportState::Done {
+            result: Err(reason),
+            cancelled,
+            took,
+        }) => {
+            let (text, slot) = if *cancelled {
+                (
+                    format!(
+                        "✗ Cancelled after {}: {} was pressed.",
+                        kubectl_duration(*took),
+                        key(Action::Back)
+                    ),
+                    Slot::Warn,
+                )
+            } else {
+                (format!("✗ Failed: {reason}"), Slot::Fail)
+            };
+            for l in prose(&text, inner_width) {
+                lines.push(Line::styled(l, theme.style(slot)));
+            }
+            lines.push(Line::raw("Nothing was written to"));
+            for row in exact_rows(&dir, inner_width.saturating_sub(2)) {
+                lines.push(Line::raw(format!("  {row}")));
+            }
+            lines.push(Line::raw(""));
+            lines.push(Line::from(vec![
+                Span::styled(key(Action::Back), theme.style(Slot::Key)),
+                Span::styled(" closes · ", muted),
+                Span::styled(key(Action::Export), theme.style(Slot::Key)),
+                Span::styled(" tries again", muted),
+            ]));
+            if *cancelled {
+                " Export cancelled ".to_string()
+            } else {
+                " Export failed ".to_string()
+            }
+        }
+    };
+    let height = (lines.len() as u16 + 2).min(body.height);
+    let area = centered(body, width, height);
+    frame.render_widget(Clear, area);
+    let block = pane(fit(&title, inner_width), true, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Where the bundle is, what it holds, and the commands that open and check it.
+fn done_lines(
+    lines: &mut Vec<Line<'static>>,
+    summary: &ExportSummary,
+    dir: &str,
+    width: usize,
+    theme: &Theme,
+) {
+    let path = summary.path.display().to_string();
+    lines.push(Line::styled("✓ Written:", theme.style(Slot::Ok)));
+    for row in exact_rows(&path, width.saturating_sub(2)) {
+        lines.push(Line::raw(format!("  {row}")));
+    }
+    lines.push(Line::raw(format!(
+        "  {} KiB · {} file(s)",
+        summary.bytes.div_ceil(1024),
+        summary.files
+    )));
+    let problems = format!("{} collection problem(s) — see errors.json", summary.errors);
+    if summary.errors > 0 {
+        lines.push(Line::styled(
+            format!("▲ {problems}"),
+            theme.style(Slot::Warn),
+        ));
+    } else {
+        lines.push(Line::raw(format!("· {problems}")));
+    }
+    lines.push(Line::raw(format!(
+        "· {} redaction(s) — see redactions.json",
+        summary.redactions
+    )));
+    lines.push(Line::raw(""));
+    // Whole commands, to copy: with the full path when it fits, else from its folder.
+    let shown = one_line(&path);
+    let fits = format!("  ktriage bundle verify {shown}").chars().count() <= width;
+    let arg = if fits {
+        shown
+    } else {
+        let name = summary
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let folder = summary
+            .path
+            .parent()
+            .map_or_else(|| dir.to_string(), |p| p.display().to_string());
+        lines.push(Line::styled(
+            fit(&format!("From {}:", one_line(&folder)), width),
+            theme.style(Slot::Muted),
+        ));
+        one_line(&name)
+    };
+    for cmd in ["ktriage open", "ktriage bundle verify"] {
+        lines.push(Line::styled(
+            fit(&format!("  {cmd} {arg}"), width),
+            theme.style(Slot::Accent),
+        ));
     }
 }
 
