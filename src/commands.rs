@@ -301,16 +301,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
                 w.errors,
                 w.redactions
             );
-            walks
-                .iter()
-                .map(|w| w.record.exit_code())
-                .max_by_key(|c| match c {
-                    3 => 3,
-                    4 => 2,
-                    5 => 1,
-                    _ => 0,
-                })
-                .unwrap_or(0)
+            most_serious(walks.iter().map(|w| w.record.exit_code()))
         }
         Err(e) => {
             let _ = writeln!(io.err, "error: {e}");
@@ -625,9 +616,13 @@ async fn run_symptomatic(
             .join("\n"),
     };
     let _ = io.out.write_all(text.as_bytes());
-    records
-        .iter()
-        .map(WalkRecord::exit_code)
+    most_serious(records.iter().map(WalkRecord::exit_code))
+}
+
+/// The exit code of several walks: critical (3) over warning (4) over inconclusive (5)
+/// over nothing wrong (0).
+fn most_serious(codes: impl Iterator<Item = i32>) -> i32 {
+    codes
         .max_by_key(|c| match c {
             3 => 3,
             4 => 2,

@@ -4,34 +4,11 @@
 
 mod common;
 
-use common::{Case, cases, root};
-use ktriage::commands::{Io, execute_with};
+use common::{Case, cases, ktriage, root};
 use ktriage::runbook::Catalog;
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-async fn ktriage(catalog: &Catalog, args: &[String]) -> (i32, String, String) {
-    let cli = ktriage::cli::try_parse_from(
-        std::iter::once("ktriage".to_string()).chain(args.iter().cloned()),
-    )
-    .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = execute_with(
-        catalog,
-        cli,
-        &mut Io {
-            out: &mut out,
-            err: &mut err,
-        },
-    )
-    .await;
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
-}
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()

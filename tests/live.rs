@@ -5,10 +5,7 @@
 
 mod common;
 
-use clap::Parser;
-use common::{Case, cases, copy_dir, root};
-use ktriage::cli::Cli;
-use ktriage::commands::{Io, execute_with};
+use common::{Case, cases, copy_dir, ktriage, root};
 use ktriage::facts::FactQuery;
 use ktriage::runbook::Catalog;
 use ktriage::serve::{ServeOptions, Server};
@@ -51,29 +48,6 @@ async fn serve(snapshot: &Path, mut options: ServeOptions) -> Served {
         task: tokio::spawn(server.run()),
         _dir: dir,
     }
-}
-
-/// One `ktriage` command in-process (the same code path as the binary), its exit code,
-/// stdout and stderr.
-async fn ktriage(catalog: &Catalog, args: &[String]) -> (i32, String, String) {
-    let cli =
-        Cli::try_parse_from(std::iter::once("ktriage".to_string()).chain(args.iter().cloned()))
-            .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = execute_with(
-        catalog,
-        cli,
-        &mut Io {
-            out: &mut out,
-            err: &mut err,
-        },
-    )
-    .await;
-    (
-        code,
-        String::from_utf8(out).unwrap(),
-        String::from_utf8(err).unwrap(),
-    )
 }
 
 fn run_args(case: &Case, source: &[String]) -> Vec<String> {
@@ -673,27 +647,8 @@ async fn a_bundle_collected_live_reopens_to_the_same_walk() {
         args.extend(case.flags());
         args.extend(live_flags(&served));
         args.extend(["-o".to_string(), bundle.display().to_string()]);
-        let cli = ktriage::cli::try_parse_from(
-            std::iter::once("ktriage".to_string()).chain(args.iter().cloned()),
-        )
-        .unwrap();
-        let (mut out, mut err) = (Vec::new(), Vec::new());
-        execute_with(
-            &catalog,
-            cli,
-            &mut Io {
-                out: &mut out,
-                err: &mut err,
-            },
-        )
-        .await;
-        assert!(
-            bundle.exists(),
-            "{} / {}: {}",
-            case.runbook,
-            case.name,
-            String::from_utf8_lossy(&err)
-        );
+        let (_, _, err) = ktriage(&catalog, &args).await;
+        assert!(bundle.exists(), "{} / {}: {err}", case.runbook, case.name);
         let live = ["--snapshot".to_string(), bundle.display().to_string()];
         let (_, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&served))).await;
         let walked_live = outline(&record(case, &out, &err));

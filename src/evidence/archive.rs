@@ -16,7 +16,7 @@
 //! of every other file (`{"files": {"walks/1-x.json": "<64 hex digits>", ...}}`, paths
 //! relative to the top folder), and every file must be listed.
 
-use crate::source::snapshot::Limits;
+use crate::source::snapshot::{Limits, normalise};
 use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
@@ -706,22 +706,6 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
         ));
     }
     Ok(contents)
-}
-
-/// A relative path with `/` separators, or why it is unsafe (the snapshot reader's rule).
-fn normalise(raw: &str) -> Result<String, &'static str> {
-    if raw.starts_with('/') {
-        return Err("is an absolute path");
-    }
-    let mut parts = Vec::new();
-    for part in raw.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => return Err("climbs out of the archive with `..`"),
-            p => parts.push(p),
-        }
-    }
-    Ok(parts.join("/"))
 }
 
 /// Compares what the archive holds with its manifest.

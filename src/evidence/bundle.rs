@@ -250,8 +250,7 @@ pub fn files(input: Input<'_>) -> Files {
     files.insert("notes.md".into(), notes_md.into_bytes());
 
     // Written from the records as walked, then redacted as text like every other file.
-    let records: Vec<WalkRecord> = walks.iter().map(|w| w.record.clone()).collect();
-    let report = postmortem(info, &top, &records, notes, &errors, started, finished);
+    let report = postmortem(info, &top, walks, notes, &errors, started, finished);
     let report = redactor.text(&report, "report.md", &mut redactions);
     files.insert("report.md".into(), report.into_bytes());
 
@@ -263,10 +262,7 @@ pub fn files(input: Input<'_>) -> Files {
         pretty(&redactions.to_json(redactor)),
     );
 
-    let hashes: BTreeMap<&String, String> = files
-        .iter()
-        .map(|(p, b)| (p, super::archive::sha256_hex(b)))
-        .collect();
+    let hashes = super::archive::file_hashes(&files);
     let manifest = json!({
         "tool": "ktriage",
         "toolVersion": env!("CARGO_PKG_VERSION"),
@@ -284,7 +280,7 @@ pub fn files(input: Input<'_>) -> Files {
         "runbooks": runbook_hashes,
         "files": hashes,
     });
-    files.insert("manifest.json".into(), pretty(&manifest));
+    files.insert(super::archive::MANIFEST.into(), pretty(&manifest));
     Files {
         top,
         files,
@@ -298,7 +294,7 @@ pub fn files(input: Input<'_>) -> Files {
 fn postmortem(
     info: &SourceInfo,
     top: &str,
-    walks: &[WalkRecord],
+    walks: &[Walked],
     notes: &[Note],
     errors: &[CollectError],
     started: DateTime<Utc>,
@@ -333,7 +329,7 @@ re-run a walk with `ktriage run RUNBOOK --snapshot {top}.tar.gz`.\n",
         );
     } else {
         let _ = writeln!(out, "| # | runbook | target | result |\n|---|---|---|---|");
-        for (i, w) in walks.iter().enumerate() {
+        for (i, w) in walks.iter().map(|w| &w.record).enumerate() {
             let result = match (&w.status, &w.conclusion) {
                 (Status::Concluded, Some(c)) => {
                     format!("`{}` ({}): {}", c.code, c.severity, c.title)
@@ -355,7 +351,7 @@ re-run a walk with `ktriage run RUNBOOK --snapshot {top}.tar.gz`.\n",
 
     // One timeline of walks and notes, by time.
     let mut timeline: Vec<(String, String)> = Vec::new();
-    for (i, w) in walks.iter().enumerate() {
+    for (i, w) in walks.iter().map(|w| &w.record).enumerate() {
         if let Some(t) = &w.timing {
             let ended = match &w.conclusion {
                 Some(c) => format!("concluded `{}`", c.code),
@@ -393,7 +389,7 @@ re-run a walk with `ktriage run RUNBOOK --snapshot {top}.tar.gz`.\n",
     let ctx = report::Context {
         source_flag: " --snapshot BUNDLE",
     };
-    for (i, w) in walks.iter().enumerate() {
+    for (i, w) in walks.iter().map(|w| &w.record).enumerate() {
         let _ = writeln!(out, "## Walk {}\n", i + 1);
         out.push_str(&report::walk(w, Format::Markdown, &ctx));
         out.push('\n');
@@ -401,6 +397,7 @@ re-run a walk with `ktriage run RUNBOOK --snapshot {top}.tar.gz`.\n",
 
     let unknown: Vec<String> = walks
         .iter()
+        .map(|w| &w.record)
         .flat_map(|w| {
             w.missing.iter().map(move |m| {
                 format!(

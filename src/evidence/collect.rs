@@ -57,6 +57,27 @@ pub struct LogRef {
     pub previous: bool,
 }
 
+impl LogRef {
+    /// The container log a `Logs` query reads.
+    fn of(q: &FactQuery) -> Option<LogRef> {
+        match q {
+            FactQuery::Logs {
+                namespace,
+                pod,
+                container,
+                previous,
+                ..
+            } => Some(LogRef {
+                namespace: namespace.clone(),
+                pod: pod.clone(),
+                container: container.clone(),
+                previous: *previous,
+            }),
+            _ => None,
+        }
+    }
+}
+
 /// One thing that could not be collected whole, for `errors.json`.
 #[derive(Clone, Debug, Serialize)]
 pub struct CollectError {
@@ -115,8 +136,8 @@ const CLUSTER_BASELINE: &[(&str, &str)] = &[
 ];
 
 /// The captures, logs and AWS calls that cover every walk and the baseline.
-pub fn plan(
-    walks: &[WalkRecord],
+pub fn plan<'a>(
+    walks: impl IntoIterator<Item = &'a WalkRecord>,
     catalog: &Catalog,
     scope: &Scope,
 ) -> (BTreeSet<Capture>, BTreeSet<LogRef>, Vec<FactQuery>) {
@@ -158,20 +179,7 @@ pub fn plan(
                 });
             }
         }
-        FactQuery::Logs {
-            namespace,
-            pod,
-            container,
-            previous,
-            ..
-        } => {
-            logs.insert(LogRef {
-                namespace: namespace.clone(),
-                pod: pod.clone(),
-                container: container.clone(),
-                previous: *previous,
-            });
-        }
+        FactQuery::Logs { .. } => logs.extend(LogRef::of(q)),
         FactQuery::Eks(_) | FactQuery::LogEvents(_) => aws.push(q.clone()),
     };
     for walk in walks {
@@ -243,7 +251,7 @@ fn log_query(l: &LogRef) -> FactQuery {
         pod: l.pod.clone(),
         container: l.container.clone(),
         previous: l.previous,
-        // One more than kept, to know whether anything was cut.
+        // Whole: the bounds are applied after, so what was cut can be said.
         tail_lines: None,
     }
 }
@@ -350,13 +358,7 @@ pub async fn collect(
                         items,
                     );
                 }
-                FactQuery::Logs {
-                    namespace,
-                    pod,
-                    container,
-                    previous,
-                    ..
-                } => {
+                FactQuery::Logs { .. } => {
                     let text = value.as_str().unwrap_or_default();
                     let (kept, cut) = bound_log(text, limits, now);
                     if let Some(cut) = cut {
@@ -368,15 +370,7 @@ pub async fn collect(
                             event_capture: None,
                         });
                     }
-                    out.logs.insert(
-                        LogRef {
-                            namespace: namespace.clone(),
-                            pod: pod.clone(),
-                            container: container.clone(),
-                            previous: *previous,
-                        },
-                        kept,
-                    );
+                    out.logs.extend(LogRef::of(q).map(|l| (l, kept)));
                 }
                 FactQuery::Eks(eq) => {
                     // Describe every node group and add-on a list names.

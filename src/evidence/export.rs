@@ -46,8 +46,7 @@ pub async fn export(
     cancel: &AtomicBool,
 ) -> Result<Written, String> {
     let started = Utc::now();
-    let records: Vec<_> = walks.iter().map(|w| w.record.clone()).collect();
-    let plan = collect::plan(&records, catalog, &options.scope);
+    let plan = collect::plan(walks.iter().map(|w| &w.record), catalog, &options.scope);
     let collected = collect::collect(source, cache, plan, &options.limits, now, progress).await;
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err("export cancelled; nothing was written".into());

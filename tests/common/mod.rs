@@ -111,3 +111,30 @@ pub fn names_what_a_dump_lacks(dumped: &Value) -> bool {
         .iter()
         .any(|k| missing.contains(k) || path_unknowns.contains(k))
 }
+
+/// One `ktriage` command in-process (the binary's own parsing and code path), its exit
+/// code, stdout and stderr.
+pub async fn ktriage(
+    catalog: &ktriage::runbook::Catalog,
+    args: &[String],
+) -> (i32, String, String) {
+    let cli = ktriage::cli::try_parse_from(
+        std::iter::once("ktriage".to_string()).chain(args.iter().cloned()),
+    )
+    .unwrap_or_else(|e| panic!("{args:?}: {e}"));
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = ktriage::commands::execute_with(
+        catalog,
+        cli,
+        &mut ktriage::commands::Io {
+            out: &mut out,
+            err: &mut err,
+        },
+    )
+    .await;
+    (
+        code,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}

@@ -23,6 +23,28 @@ pub const MAX_LOG_BYTES: usize = 8 << 20;
 /// FilterLogEvents may return empty pages while it scans; this many pages end the scan.
 const MAX_LOG_PAGES: usize = 200;
 
+/// The items of every page of a paginated call, or its first failure.
+macro_rules! every_page {
+    ($pages:expr, |$page:ident| $items:expr) => {{
+        let mut pages = $pages;
+        let mut all = Vec::new();
+        let mut failed = None;
+        while let Some(page) = pages.next().await {
+            match page {
+                Ok($page) => all.extend($items),
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(all),
+        }
+    }};
+}
+
 /// One EKS cluster's API, with the clients that read it.
 pub struct AwsSource {
     cluster: String,
@@ -94,20 +116,17 @@ impl AwsSource {
             }
             EksQuery::ListNodegroups => {
                 let call = self.call("eks:ListNodegroups", &cli, &cluster_arn);
-                let mut pages = self
-                    .eks
-                    .list_nodegroups()
-                    .cluster_name(c)
-                    .into_paginator()
-                    .send();
-                let mut names = Vec::new();
-                while let Some(page) = pages.next().await {
-                    match page {
-                        Ok(p) => names.extend(p.nodegroups().iter().cloned()),
-                        Err(e) => return fail(classify(&e, &call), &call),
-                    }
+                match every_page!(
+                    self.eks
+                        .list_nodegroups()
+                        .cluster_name(c)
+                        .into_paginator()
+                        .send(),
+                    |p| p.nodegroups().iter().cloned()
+                ) {
+                    Ok(names) => Ok(json!({"nodegroups": names})),
+                    Err(e) => fail(classify(&e, &call), &call),
                 }
-                Ok(json!({"nodegroups": names}))
             }
             EksQuery::DescribeNodegroup { name } => {
                 let call = self.call(
@@ -129,20 +148,17 @@ impl AwsSource {
             }
             EksQuery::ListAddons => {
                 let call = self.call("eks:ListAddons", &cli, &cluster_arn);
-                let mut pages = self
-                    .eks
-                    .list_addons()
-                    .cluster_name(c)
-                    .into_paginator()
-                    .send();
-                let mut names = Vec::new();
-                while let Some(page) = pages.next().await {
-                    match page {
-                        Ok(p) => names.extend(p.addons().iter().cloned()),
-                        Err(e) => return fail(classify(&e, &call), &call),
-                    }
+                match every_page!(
+                    self.eks
+                        .list_addons()
+                        .cluster_name(c)
+                        .into_paginator()
+                        .send(),
+                    |p| p.addons().iter().cloned()
+                ) {
+                    Ok(names) => Ok(json!({"addons": names})),
+                    Err(e) => fail(classify(&e, &call), &call),
                 }
-                Ok(json!({"addons": names}))
             }
             EksQuery::DescribeAddon { name } => {
                 let call = self.call("eks:DescribeAddon", &cli, &format!("addon/{c}/{name}/*"));
@@ -160,20 +176,17 @@ impl AwsSource {
             }
             EksQuery::ListAccessEntries => {
                 let call = self.call("eks:ListAccessEntries", &cli, &cluster_arn);
-                let mut pages = self
-                    .eks
-                    .list_access_entries()
-                    .cluster_name(c)
-                    .into_paginator()
-                    .send();
-                let mut arns = Vec::new();
-                while let Some(page) = pages.next().await {
-                    match page {
-                        Ok(p) => arns.extend(p.access_entries().iter().cloned()),
-                        Err(e) => return fail(classify(&e, &call), &call),
-                    }
+                match every_page!(
+                    self.eks
+                        .list_access_entries()
+                        .cluster_name(c)
+                        .into_paginator()
+                        .send(),
+                    |p| p.access_entries().iter().cloned()
+                ) {
+                    Ok(arns) => Ok(json!({"accessEntries": arns})),
+                    Err(e) => fail(classify(&e, &call), &call),
                 }
-                Ok(json!({"accessEntries": arns}))
             }
             EksQuery::DescribeAccessEntry { principal_arn } => {
                 let call = self.call(
@@ -197,21 +210,17 @@ impl AwsSource {
             }
             EksQuery::ListPodIdentityAssociations => {
                 let call = self.call("eks:ListPodIdentityAssociations", &cli, &cluster_arn);
-                let mut pages = self
-                    .eks
-                    .list_pod_identity_associations()
-                    .cluster_name(c)
-                    .into_paginator()
-                    .send();
-                let mut associations = Vec::new();
-                while let Some(page) = pages.next().await {
-                    match page {
-                        Ok(p) => associations
-                            .extend(p.associations().iter().map(shape::pod_identity_association)),
-                        Err(e) => return fail(classify(&e, &call), &call),
-                    }
+                match every_page!(
+                    self.eks
+                        .list_pod_identity_associations()
+                        .cluster_name(c)
+                        .into_paginator()
+                        .send(),
+                    |p| p.associations().iter().map(shape::pod_identity_association)
+                ) {
+                    Ok(associations) => Ok(json!({"associations": associations})),
+                    Err(e) => fail(classify(&e, &call), &call),
                 }
-                Ok(json!({"associations": associations}))
             }
         }
     }

@@ -99,7 +99,7 @@ pub(crate) fn normalise(raw: &str) -> Result<String, &'static str> {
     for part in raw.split('/') {
         match part {
             "" | "." => {}
-            ".." => return Err("climbs out of the snapshot with `..`"),
+            ".." => return Err("climbs out of the archive with `..`"),
             p => parts.push(p),
         }
     }

@@ -24,6 +24,8 @@ mod split;
 mod store;
 mod transcode;
 
+/// The one rule for archive entry paths, shared with the bundle verifier.
+pub(crate) use files::normalise;
 pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
 
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind};
