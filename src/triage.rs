@@ -3,7 +3,7 @@
 //! runbook's `groupBy` key are one suggestion with a count.
 
 use crate::drive::Round;
-use crate::facts::{FactLookup, FactQuery};
+use crate::facts::{FactError, FactLookup, FactQuery};
 use crate::runbook::Runbook;
 use crate::runbook::engine::{SymptomResult, eks_inner};
 use crate::runbook::format::{Severity, SymptomScope};
@@ -36,22 +36,178 @@ pub struct Suggestion {
 pub struct NotChecked {
     pub runbook: String,
     pub reason: String,
+    /// What could not be seen, each said once and short: `cannot list pods (RBAC)`,
+    /// `no Pod objects in this snapshot`.
+    pub cannot_see: Vec<String>,
+    /// The fact errors behind `cannot_see`.
+    #[serde(skip)]
+    pub errors: Vec<FactError>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// How much of the catalog triage could judge. Triage that could not decide a runbook's
+/// symptom is not a clean bill of health, and says so first.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Coverage {
+    /// Runbooks with a symptom: those triage evaluates.
+    pub runbooks: usize,
+    /// Of those, the ones whose symptom was decided on every candidate.
+    pub checked: usize,
+    /// Whether every symptom was decided (`checked == runbooks`).
+    pub complete: bool,
+    /// What could not be seen, each once, in the order met.
+    pub cannot_see: Vec<String>,
+    /// One line for a reader: `checked 1 of 4 runbooks; cannot list pods (RBAC)`.
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct TriageReport {
     pub suggestions: Vec<Suggestion>,
     pub not_checked: Vec<NotChecked>,
+    pub coverage: Coverage,
 }
 
 impl TriageReport {
-    /// 3 when something critical is suggested, 4 for a warning, else 0.
+    /// 3 when something critical is suggested, 4 for a warning; otherwise 5 when a
+    /// runbook's symptom could not be decided (what was not seen may be broken), else 0.
     pub fn exit_code(&self) -> i32 {
-        self.suggestions
+        let worst = self
+            .suggestions
             .iter()
             .map(|s| s.severity)
             .max()
-            .map_or(0, Severity::exit_code)
+            .map_or(0, Severity::exit_code);
+        match worst {
+            0 if !self.not_checked.is_empty() => 5,
+            code => code,
+        }
+    }
+}
+
+impl Coverage {
+    fn of(runbooks: usize, not_checked: &[NotChecked]) -> Coverage {
+        let checked = runbooks.saturating_sub(not_checked.len());
+        let errors: Vec<FactError> = not_checked
+            .iter()
+            .flat_map(|n| n.errors.iter().cloned())
+            .collect();
+        let mut cannot_see = phrases(&errors);
+        // Runbooks that could not say why (no fact error behind it) still count.
+        for n in not_checked.iter().filter(|n| n.errors.is_empty()) {
+            for p in &n.cannot_see {
+                if !cannot_see.contains(p) {
+                    cannot_see.push(p.clone());
+                }
+            }
+        }
+        let mut summary = format!(
+            "checked {checked} of {runbooks} runbook{}",
+            if runbooks == 1 { "" } else { "s" }
+        );
+        const SHOWN: usize = 3;
+        for phrase in cannot_see.iter().take(SHOWN) {
+            summary.push_str("; ");
+            summary.push_str(phrase);
+        }
+        if cannot_see.len() > SHOWN {
+            summary.push_str(&format!(
+                "; and {} more (see Not checked)",
+                cannot_see.len() - SHOWN
+            ));
+        }
+        Coverage {
+            runbooks,
+            checked,
+            complete: not_checked.is_empty(),
+            cannot_see,
+            summary,
+        }
+    }
+}
+
+/// What `errors` say could not be seen, each once: refusals first (what a grant would
+/// fix), a cluster-wide refusal standing for the same refusal in one namespace, then
+/// what is unavailable, then what failed.
+pub fn phrases(errors: &[FactError]) -> Vec<String> {
+    let rank = |e: &FactError| match e {
+        FactError::Forbidden {
+            namespace: None, ..
+        } => 0,
+        FactError::Forbidden { .. } => 1,
+        FactError::Unavailable { .. } => 2,
+        FactError::Transient { .. } => 3,
+    };
+    let mut sorted: Vec<&FactError> = errors.iter().collect();
+    sorted.sort_by_key(|e| rank(e));
+    let cluster_wide = |verb: &str, resource: &str| {
+        errors.iter().any(|e| {
+            matches!(e, FactError::Forbidden { verb: v, resource: r, namespace: None, .. }
+                if v == verb && r == resource)
+        })
+    };
+    let mut out: Vec<String> = Vec::new();
+    for e in sorted {
+        if let FactError::Forbidden {
+            verb,
+            resource,
+            namespace: Some(_),
+            ..
+        } = e
+            && cluster_wide(verb, resource)
+        {
+            continue;
+        }
+        let phrase = cannot_see(e);
+        if !out.contains(&phrase) {
+            out.push(phrase);
+        }
+    }
+    out
+}
+
+/// What a fact error says could not be seen, in a few words: `cannot list pods (RBAC)`,
+/// `cannot call eks:DescribeCluster (IAM)`, or the reason it is unavailable or failing.
+pub fn cannot_see(error: &FactError) -> String {
+    match error {
+        FactError::Forbidden {
+            verb,
+            resource,
+            namespace,
+            ..
+        } => {
+            let within = namespace
+                .as_deref()
+                .map_or(String::new(), |ns| format!(" in {ns}"));
+            // The AWS source reports a refused API call as the verb `call`.
+            let by = if verb == "call" { "IAM" } else { "RBAC" };
+            format!("cannot {verb} {resource}{within} ({by})")
+        }
+        FactError::Unavailable { reason, .. } | FactError::Transient { reason, .. } => {
+            reason.clone()
+        }
+    }
+}
+
+/// Why a runbook's candidates could not be listed.
+#[derive(Debug, Clone)]
+pub struct Unseen {
+    /// The error and what would resolve it, for a message.
+    pub reason: String,
+    pub error: Option<FactError>,
+}
+
+impl std::fmt::Display for Unseen {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl From<FactError> for Unseen {
+    fn from(e: FactError) -> Unseen {
+        Unseen {
+            reason: format!("{e} ({})", e.hint()),
+            error: Some(e),
+        }
     }
 }
 
@@ -60,14 +216,17 @@ impl TriageReport {
 pub struct Scan {
     pub matched: Vec<(Option<String>, SymptomResult)>,
     pub undecided: Vec<(Option<String>, String)>,
+    /// The fact errors behind `undecided`, each once.
+    pub unseen: Vec<FactError>,
 }
 
 /// Evaluates `rb`'s symptom on every candidate; `Err` when the candidates themselves
 /// could not be listed. A runbook without a symptom matches nothing.
-pub async fn scan(round: &Round<'_>, rb: &Runbook) -> Result<Scan, String> {
+pub async fn scan(round: &Round<'_>, rb: &Runbook) -> Result<Scan, Unseen> {
     let mut out = Scan {
         matched: Vec::new(),
         undecided: Vec::new(),
+        unseen: Vec::new(),
     };
     let Some(symptom) = &rb.symptom else {
         return Ok(out);
@@ -79,7 +238,14 @@ pub async fn scan(round: &Round<'_>, rb: &Runbook) -> Result<Scan, String> {
         match result {
             Some(r) if r.matched == Some(true) => out.matched.push((target, r)),
             Some(r) if r.matched == Some(false) => {}
-            Some(r) => out.undecided.push((target, r.reason)),
+            Some(r) => {
+                for e in r.unknown {
+                    if !out.unseen.contains(&e) {
+                        out.unseen.push(e);
+                    }
+                }
+                out.undecided.push((target, r.reason));
+            }
             None => out
                 .undecided
                 .push((target, "its facts did not settle".into())),
@@ -91,13 +257,24 @@ pub async fn scan(round: &Round<'_>, rb: &Runbook) -> Result<Scan, String> {
 pub async fn triage(round: &Round<'_>) -> TriageReport {
     let mut suggestions = Vec::new();
     let mut not_checked = Vec::new();
+    let mut with_symptom = 0;
     for rb in round.catalog.iter() {
         let Some(symptom) = &rb.symptom else { continue };
-        let Scan { matched, undecided } = match scan(round, rb).await {
+        with_symptom += 1;
+        let Scan {
+            matched,
+            undecided,
+            unseen,
+        } = match scan(round, rb).await {
             Ok(s) => s,
-            Err(reason) => {
+            Err(Unseen { reason, error }) => {
                 not_checked.push(NotChecked {
                     runbook: rb.id.clone(),
+                    cannot_see: match &error {
+                        Some(e) => vec![cannot_see(e)],
+                        None => vec![reason.clone()],
+                    },
+                    errors: error.into_iter().collect(),
                     reason,
                 });
                 continue;
@@ -112,8 +289,14 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
             groups.entry(key).or_default().push((target, r));
         }
         if let Some((first_target, first_reason)) = undecided.first() {
+            let mut said = phrases(&unseen);
+            if said.is_empty() {
+                said.push(format!("the symptom of {} could not be decided", rb.id));
+            }
             not_checked.push(NotChecked {
                 runbook: rb.id.clone(),
+                cannot_see: said,
+                errors: unseen,
                 reason: match first_target {
                     None => format!("the symptom could not be decided: {first_reason}"),
                     Some(t) => format!(
@@ -159,9 +342,11 @@ pub async fn triage(round: &Round<'_>) -> TriageReport {
             .then_with(|| a.runbook.cmp(&b.runbook))
             .then_with(|| a.target.cmp(&b.target))
     });
+    let coverage = Coverage::of(with_symptom, &not_checked);
     TriageReport {
         suggestions,
         not_checked,
+        coverage,
     }
 }
 
@@ -179,7 +364,9 @@ pub struct TargetChoice {
 /// Every object of the runbook's target kind, those showing its symptom first (most
 /// recent first), then undecided ones, then the rest by name.
 pub async fn target_choices(round: &Round<'_>, rb: &Runbook) -> Result<Vec<TargetChoice>, String> {
-    let listed = candidates(round, rb, SymptomScope::Each).await?;
+    let listed = candidates(round, rb, SymptomScope::Each)
+        .await
+        .map_err(|u| u.reason)?;
     let objects: Vec<Arc<Value>> = listed.iter().map(|(_, v)| v.clone()).collect();
     // A cluster-wide symptom says nothing about one object.
     let per_target = rb
@@ -235,7 +422,7 @@ async fn candidates(
     round: &Round<'_>,
     rb: &Runbook,
     scope: SymptomScope,
-) -> Result<Vec<(Option<String>, Arc<Value>)>, String> {
+) -> Result<Vec<(Option<String>, Arc<Value>)>, Unseen> {
     if scope == SymptomScope::Cluster {
         return Ok(vec![(None, Arc::new(Value::Null))]);
     }
@@ -256,7 +443,7 @@ async fn candidates(
             let items = match round.cache.fetch_once(round.source, &q).await {
                 Ok(Value::Array(items)) => items,
                 Ok(_) => Vec::new(),
-                Err(e) => return Err(format!("{e} ({})", e.hint())),
+                Err(e) => return Err(e.into()),
             };
             Ok(items
                 .into_iter()
@@ -284,11 +471,14 @@ async fn candidates(
     }
 }
 
-async fn fetch(round: &Round<'_>, q: FactQuery) -> Result<Arc<Value>, String> {
+async fn fetch(round: &Round<'_>, q: FactQuery) -> Result<Arc<Value>, Unseen> {
     round.cache.fetch_all(round.source, vec![q.clone()]).await;
     match round.cache.lookup(&q) {
         Some(Ok(v)) => Ok(v),
-        Some(Err(e)) => Err(format!("{e} ({})", e.hint())),
-        None => Err(format!("no answer to `{q}`")),
+        Some(Err(e)) => Err(e.into()),
+        None => Err(Unseen {
+            reason: format!("no answer to `{q}`"),
+            error: None,
+        }),
     }
 }

@@ -566,3 +566,77 @@ fn a_bad_keys_file_stops_the_interface_with_where_it_is_wrong() {
         out.stderr
     );
 }
+
+/// A folder of a snapshot read alone looks like a cluster missing everything else: it is
+/// refused as a usage error that names the parent to pass instead.
+#[test]
+fn a_folder_inside_a_snapshot_is_refused_naming_its_parent() {
+    let snapshot = fixture("pvc-csi-unauthorized");
+    for folder in ["k8s", "logs", "aws", "k8s/shop"] {
+        let path = format!("{snapshot}/{folder}");
+        for args in [
+            vec!["triage", "--snapshot", &path],
+            vec![
+                "run",
+                "pvc-pending",
+                "--snapshot",
+                &path,
+                "--target",
+                "data/orders",
+            ],
+        ] {
+            let o = ktriage(&args);
+            assert_eq!(o.code, 2, "{args:?}: {}{}", o.stdout, o.stderr);
+            assert!(
+                o.stderr.contains(&format!(
+                    "the {}/ folder of the snapshot {snapshot}",
+                    folder.split('/').next().unwrap()
+                )) && o
+                    .stderr
+                    .contains(&format!("pass its parent instead: {snapshot}")),
+                "{args:?}: {}",
+                o.stderr
+            );
+        }
+    }
+    // From inside the folder, `.` is named by its absolute parent.
+    let inside = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["triage", "--snapshot", "."])
+        .current_dir(format!("{snapshot}/k8s"))
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(inside.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&inside.stderr)
+            .contains(&format!("pass its parent instead: {snapshot}")),
+        "{}",
+        String::from_utf8_lossy(&inside.stderr)
+    );
+
+    // A support bundle's cluster-resources/ folder, the same.
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("support-bundle-2026-11-20");
+    std::fs::create_dir_all(bundle.join("cluster-resources/pods")).unwrap();
+    std::fs::write(
+        bundle.join("cluster-resources/pods/default.json"),
+        r#"{"kind": "PodList", "apiVersion": "v1", "items": []}"#,
+    )
+    .unwrap();
+    let resources = bundle.join("cluster-resources");
+    let o = ktriage(&["open", resources.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("folder of the support bundle")
+            && o.stderr
+                .contains(&format!("pass its parent instead: {}", bundle.display())),
+        "{}",
+        o.stderr
+    );
+
+    // A snapshot kept in a folder that happens to be called `logs` still opens.
+    let kept = dir.path().join("logs").join("incident-42");
+    copy_dir(Path::new(&snapshot), &kept);
+    let o = ktriage(&["triage", "--snapshot", kept.to_str().unwrap()]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+}

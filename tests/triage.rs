@@ -210,3 +210,176 @@ fn the_pod_scan_reads_only_what_the_symptom_reads() {
         "{paths:?}"
     );
 }
+
+/// One command through the binary: exit code, stdout, stderr.
+fn ktriage_raw(args: &[&str]) -> (i32, String, String) {
+    let isolated = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", isolated.path())
+        .env("XDG_STATE_HOME", isolated.path())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A snapshot holding nodes and nothing else: no runbook's symptom can be decided, and
+/// triage must say so first and exit 5 (inconclusive), never "✓ No symptom shows".
+#[test]
+fn triage_that_could_not_decide_a_symptom_is_inconclusive_and_says_what_it_could_not_see() {
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("nodes-only");
+    std::fs::create_dir_all(snap.join("k8s")).unwrap();
+    std::fs::copy(
+        fixtures().join("pvc-csi-unauthorized/k8s/nodes.yaml"),
+        snap.join("k8s/nodes.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(
+        fixtures().join("pvc-csi-unauthorized/snapshot.yaml"),
+        snap.join("snapshot.yaml"),
+    )
+    .unwrap();
+    let path = snap.to_str().unwrap();
+
+    let (code, out, err) = ktriage_raw(&["triage", "--snapshot", path]);
+    assert_eq!(code, 5, "{out}\n{err}");
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("? INCONCLUSIVE — checked 0 of 4 runbooks;"),
+        "{out}"
+    );
+    assert!(out.contains("no Pod objects in this snapshot"), "{out}");
+    assert!(!out.contains('✓'), "nothing may look healthy: {out}");
+    for line in out.lines() {
+        assert!(line.chars().count() <= 80, "over 80 columns: {line:?}");
+    }
+
+    let (code, out, _) = ktriage_raw(&["triage", "--snapshot", path, "-o", "json"]);
+    assert_eq!(code, 5);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["coverage"]["complete"], false, "{v:#}");
+    assert_eq!(v["coverage"]["runbooks"], 4, "{v:#}");
+    assert_eq!(v["coverage"]["checked"], 0, "{v:#}");
+    assert!(
+        v["coverage"]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("checked 0 of 4 runbooks; "),
+        "{v:#}"
+    );
+    let pods = v["not_checked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["runbook"] == "pod-evictions")
+        .expect("pod-evictions is not checked");
+    assert_eq!(
+        pods["cannot_see"][0], "no Pod objects in this snapshot",
+        "{v:#}"
+    );
+
+    let (code, out, _) = ktriage_raw(&["triage", "--snapshot", path, "-o", "markdown"]);
+    assert_eq!(code, 5);
+    assert!(
+        out.contains("**? Inconclusive:** checked 0 of 4 runbooks;"),
+        "{out}"
+    );
+}
+
+/// A critical finding still decides the exit code (3 over 5), and what could not be seen
+/// heads the "Not checked" list instead of hiding in it.
+#[test]
+fn a_critical_finding_outranks_what_could_not_be_seen() {
+    let snapshot = fixtures().join("examples/pvc-storageclass-not-found/snapshot");
+    let (code, out, _) = ktriage_raw(&["triage", "--snapshot", snapshot.to_str().unwrap()]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.lines().next().unwrap().contains("CRITICAL"), "{out}");
+    assert!(
+        out.contains("Not checked — checked 3 of 4 runbooks;"),
+        "{out}"
+    );
+}
+
+/// Live, with pods and events forbidden by RBAC: triage leads with the refusal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_triage_with_pods_forbidden_leads_with_the_refusal_and_exits_5() {
+    use ktriage::serve::{ServeOptions, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = ktriage::source::snapshot::Snapshot::open(
+        &fixtures().join("examples/healthy-cluster/snapshot"),
+    )
+    .unwrap();
+    let server = Server::bind(
+        std::sync::Arc::new(snapshot),
+        ServeOptions {
+            forbid: vec!["pods".into(), "events".into()],
+            ..ServeOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    let task = tokio::spawn(server.run());
+    let catalog = ktriage::runbook::Catalog::builtin();
+    let run = |format: &'static str| {
+        let args: Vec<String> = [
+            "ktriage",
+            "triage",
+            "--no-aws",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--output",
+            format,
+        ]
+        .map(String::from)
+        .to_vec();
+        let catalog = &catalog;
+        async move {
+            let cli = ktriage::cli::try_parse_from(args).unwrap();
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = ktriage::commands::execute_with(
+                catalog,
+                cli,
+                &mut ktriage::commands::Io {
+                    out: &mut out,
+                    err: &mut err,
+                },
+            )
+            .await;
+            (
+                code,
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(err).unwrap(),
+            )
+        }
+    };
+    let (code, out, err) = run("text").await;
+    assert_eq!(code, 5, "{out}\n{err}");
+    let lead: String = out
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        lead.starts_with("? INCONCLUSIVE — checked 1 of 4 runbooks; cannot list pods (RBAC)"),
+        "{out}"
+    );
+    // The cluster-wide refusal stands for the same one in kube-system.
+    assert!(!lead.contains("cannot list pods in kube-system"), "{out}");
+    assert!(!out.contains('✓'), "{out}");
+
+    let (code, out, _) = run("json").await;
+    assert_eq!(code, 5);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["coverage"]["cannot_see"][0], "cannot list pods (RBAC)",
+        "{v:#}"
+    );
+    task.abort();
+}

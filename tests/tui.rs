@@ -511,7 +511,7 @@ async fn cluster_text_cannot_repaint_the_screen_and_long_names_are_cut() {
             count: 1,
             also: Vec::new(),
         }],
-        not_checked: Vec::new(),
+        ..TriageReport::default()
     };
     let state = state_with(vec![WarningLine {
         age: None,

@@ -59,6 +59,14 @@ fn push_wrapped(out: &mut String, text: &str, indent: &str) {
     }
 }
 
+/// Wrapped with every line but the first indented.
+fn push_hanging(out: &mut String, text: &str, indent: &str) {
+    for (i, line) in wrap(&sanitize(text), WIDTH, indent).iter().enumerate() {
+        let line = if i == 0 { line.trim_start() } else { line };
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+}
+
 fn target_label(record: &WalkRecord) -> String {
     record.target.clone().unwrap_or_else(|| "cluster".into())
 }
@@ -326,18 +334,36 @@ fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
     out
 }
 
+/// Whether what triage could not see decides its verdict: nothing critical or warning
+/// was found, and some runbook's symptom could not be decided (exit 5). The report then
+/// leads with what it could not see, never with a tick.
+fn triage_blind(report: &TriageReport) -> bool {
+    report.exit_code() == 5
+}
+
 /// "Nothing" is only as wide as what could be checked.
 fn nothing_shows(report: &TriageReport) -> &'static str {
     if report.not_checked.is_empty() {
         "No runbook's symptom shows in this cluster."
     } else {
-        "No symptom shows in what could be checked (see below)."
+        "No symptom shows in what could be checked; what could not be checked may still be broken (see Not checked)."
     }
 }
 
 fn triage_text(report: &TriageReport, ctx: &Context) -> String {
     let mut out = String::new();
-    if report.suggestions.is_empty() {
+    if triage_blind(report) {
+        push_hanging(
+            &mut out,
+            &format!("? INCONCLUSIVE — {}", report.coverage.summary),
+            "  ",
+        );
+        if report.suggestions.is_empty() {
+            push_wrapped(&mut out, nothing_shows(report), "  ");
+        } else {
+            out.push('\n');
+        }
+    } else if report.suggestions.is_empty() {
         let _ = writeln!(out, "✓ {}", nothing_shows(report));
     }
     for (i, s) in report.suggestions.iter().enumerate() {
@@ -358,7 +384,16 @@ fn triage_text(report: &TriageReport, ctx: &Context) -> String {
         );
     }
     if !report.not_checked.is_empty() {
-        let _ = writeln!(out, "\nNot checked");
+        if triage_blind(report) {
+            let _ = writeln!(out, "\nNot checked");
+        } else {
+            out.push('\n');
+            push_hanging(
+                &mut out,
+                &format!("Not checked — {}", report.coverage.summary),
+                "  ",
+            );
+        }
         for n in &report.not_checked {
             push_wrapped(&mut out, &format!("? {}: {}", n.runbook, n.reason), "  ");
         }
@@ -368,6 +403,13 @@ fn triage_text(report: &TriageReport, ctx: &Context) -> String {
 
 fn triage_markdown(report: &TriageReport, ctx: &Context) -> String {
     let mut out = String::from("### ktriage triage\n\n");
+    if triage_blind(report) {
+        let _ = writeln!(
+            out,
+            "**? Inconclusive:** {}\n",
+            md_escape_inline(&report.coverage.summary)
+        );
+    }
     if report.suggestions.is_empty() {
         out.push_str(nothing_shows(report));
         out.push('\n');
@@ -390,7 +432,15 @@ fn triage_markdown(report: &TriageReport, ctx: &Context) -> String {
         }
     }
     if !report.not_checked.is_empty() {
-        out.push_str("\n**Not checked**\n\n");
+        if triage_blind(report) {
+            out.push_str("\n**Not checked**\n\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "\n**Not checked** ({})\n",
+                md_escape_inline(&report.coverage.summary)
+            );
+        }
         for n in &report.not_checked {
             let _ = writeln!(out, "- `{}`: {}", n.runbook, md_escape_inline(&n.reason));
         }

@@ -74,6 +74,8 @@ pub struct SymptomResult {
     pub group: Option<String>,
     /// From `severityBy`, when it gave one of the three names.
     pub severity: Option<Severity>,
+    /// Why it could not be decided, fact by fact (empty when decided).
+    pub unknown: Vec<FactError>,
 }
 
 /// Evaluates a runbook's symptom for one target object (or `null` for cluster scope).
@@ -98,6 +100,7 @@ pub fn symptom(
             since: None,
             group: None,
             severity: None,
+            unknown: Vec::new(),
         });
     };
     let no_answers = BTreeMap::new();
@@ -114,12 +117,18 @@ fn evaluate_symptom(
     scope: &mut Scope,
     symptom: &Symptom,
 ) -> Progress<SymptomResult> {
-    let (matched, reason) = match walker.eval(scope, &symptom.when) {
-        Eval::Value(Value::Bool(b)) => (Some(b), String::new()),
-        Eval::Pending => (None, String::new()),
+    let (matched, reason, unknown) = match walker.eval(scope, &symptom.when) {
+        Eval::Value(Value::Bool(b)) => (Some(b), String::new(), Vec::new()),
+        Eval::Pending => (None, String::new(), Vec::new()),
         other => {
             let fails = walker.as_unknown(other, &symptom.when);
-            (None, unknown_reason(&fails))
+            let mut unknown: Vec<FactError> = Vec::new();
+            for f in &fails {
+                if !unknown.contains(&f.error) {
+                    unknown.push(f.error.clone());
+                }
+            }
+            (None, unknown_reason(&fails), unknown)
         }
     };
     let mut result = SymptomResult {
@@ -128,6 +137,7 @@ fn evaluate_symptom(
         since: None,
         group: None,
         severity: None,
+        unknown,
     };
     if matched == Some(true) {
         if let Some(by) = &symptom.severity_by
