@@ -197,7 +197,9 @@ pub struct LiveArgs {
     /// Kube context to use (default: the kubeconfig's current-context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace of a --target given without one (default: the context's namespace).
+    /// Namespace of a --target given as a bare NAME: `-n shop --target web` walks
+    /// shop/web (default: the context's namespace, live; `default` over a snapshot). A
+    /// --target NS/NAME names its own namespace; an -n naming another is a usage error.
     #[arg(long, short = 'n', value_name = "NS")]
     pub namespace: Option<String>,
     /// Judge ages and time windows as of this moment (RFC 3339) instead of the clock
@@ -275,7 +277,8 @@ pub struct RunArgs {
     pub runbook: String,
     #[command(flatten)]
     pub source: SourceArgs,
-    /// What the runbook is about: NAMESPACE/NAME for namespaced kinds, NAME otherwise.
+    /// What the runbook is about: NAMESPACE/NAME (or NAME with -n NAMESPACE) for
+    /// namespaced kinds, NAME otherwise.
     #[arg(long, value_name = "REF")]
     pub target: Option<String>,
     /// Answer to a question step, as STEP=CHOICE (repeatable).

@@ -45,7 +45,7 @@ pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
     match cli.command {
         None => {
             let opened = match connect_live(&cli.live, io).await {
-                Ok(live) => {
+                Ok((live, _)) => {
                     let live = Arc::new(live);
                     tui::Opened {
                         source: live.clone(),
@@ -377,25 +377,39 @@ fn report_load_errors(catalog: &Catalog, io: &mut Io<'_>) {
 /// The source the flags name: a snapshot with `--snapshot`, else the live cluster of
 /// the kube context (kubectl's rules for which one).
 async fn open_source(args: &SourceArgs, io: &mut Io<'_>) -> Result<Arc<dyn Source>, i32> {
+    open_source_in(args, io).await.map(|(source, _)| source)
+}
+
+/// [`open_source`] with the namespace of a target named without one: `-n`, else the
+/// kube context's namespace (live) or `default` (a snapshot), as kubectl resolves it.
+async fn open_source_in(
+    args: &SourceArgs,
+    io: &mut Io<'_>,
+) -> Result<(Arc<dyn Source>, String), i32> {
     match &args.snapshot {
-        Some(path) => {
-            open_snapshot(path, args.live.as_of, io).map(|s| Arc::new(s) as Arc<dyn Source>)
-        }
+        Some(path) => open_snapshot(path, args.live.as_of, io).map(|s| {
+            let namespace = args.live.namespace.as_deref().unwrap_or("default");
+            (Arc::new(s) as Arc<dyn Source>, namespace.to_string())
+        }),
         None => connect_live(&args.live, io)
             .await
-            .map(|s| Arc::new(s) as Arc<dyn Source>),
+            .map(|(s, namespace)| (Arc::new(s) as Arc<dyn Source>, namespace)),
     }
 }
 
-/// Connects and checks the cluster answers (once, with one clear error) before any walk.
-async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<LiveSource, i32> {
+/// Connects and checks the cluster answers (once, with one clear error) before any walk;
+/// with the namespace of the context (or `-n`).
+async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<(LiveSource, String), i32> {
     let options = LiveOptions {
         kubeconfig: args.kubeconfig.clone(),
         context: args.context.clone(),
         namespace: args.namespace.clone(),
     };
-    let source = match live::connect(&options).await {
-        Ok(connection) => LiveSource::new(connection, args.as_of),
+    let (source, namespace) = match live::connect(&options).await {
+        Ok(connection) => {
+            let namespace = connection.namespace.clone();
+            (LiveSource::new(connection, args.as_of), namespace)
+        }
         Err(e) => {
             let _ = writeln!(io.err, "error: {}", sanitize(&e.to_string()));
             return Err(EXIT_FAILURE);
@@ -438,7 +452,7 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<LiveSource, i3
         );
         return Err(EXIT_FAILURE);
     }
-    Ok(source)
+    Ok((source, namespace))
 }
 
 pub(crate) fn open_snapshot(
@@ -590,16 +604,26 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
             return EXIT_USAGE;
         }
     };
-    if let Err(msg) = check_target_form(runbook, args.target.as_deref()) {
+    if let Err(msg) = check_target_form(runbook, args.target.as_deref()).and_then(|()| {
+        check_target_namespace(
+            runbook,
+            args.target.as_deref(),
+            args.source.live.namespace.as_deref(),
+        )
+    }) {
         let _ = writeln!(io.err, "error: {msg}");
         return EXIT_USAGE;
     }
-    let session = match open_source(&args.source, io).await {
-        Ok(s) => Session::new(s),
+    let (session, namespace) = match open_source_in(&args.source, io).await {
+        Ok((s, namespace)) => (Session::new(s), namespace),
         Err(code) => return code,
     };
     let round = session.round(catalog);
-    if let Some(target) = &args.target
+    let target = args
+        .target
+        .as_deref()
+        .map(|t| qualify_target(runbook, t, &namespace));
+    if let Some(target) = &target
         && let Err(msg) = target_exists(&round, runbook, target).await
     {
         let _ = writeln!(io.err, "error: {msg}");
@@ -611,11 +635,54 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
     if args.target.is_none() && runbook.target.when_absent == WhenAbsent::Symptomatic {
         return run_symptomatic(&round, runbook, &answers, args.output, &ctx, io).await;
     }
-    let record = round.walk(runbook, args.target.as_deref(), &answers).await;
+    let record = round.walk(runbook, target.as_deref(), &answers).await;
     let _ = io
         .out
         .write_all(report::walk(&record, args.output, &ctx).as_bytes());
     record.exit_code()
+}
+
+/// A target given as `NS/NAME` names its own namespace: `-n` naming another is a usage
+/// error rather than a silent choice of one of them. Cluster-scoped kinds ignore `-n`,
+/// as kubectl does.
+fn check_target_namespace(
+    runbook: &Runbook,
+    target: Option<&str>,
+    namespace: Option<&str>,
+) -> Result<(), String> {
+    let (Some(target), Some(ns)) = (target, namespace) else {
+        return Ok(());
+    };
+    let TargetKind::Kubernetes {
+        namespaced: true, ..
+    } = runbook.target.kind
+    else {
+        return Ok(());
+    };
+    match target.split_once('/') {
+        Some((own, name)) if own != ns => Err(format!(
+            "--target {} is in namespace `{}` but -n says `{}`; give one: --target {}/{} or -n {} --target {}",
+            sanitize(target),
+            sanitize(own),
+            sanitize(ns),
+            sanitize(own),
+            sanitize(name),
+            sanitize(ns),
+            sanitize(name)
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// A bare `NAME` of a namespaced kind as `NS/NAME` in `namespace` (`-n`, the context's,
+/// or `default`); anything else as given.
+fn qualify_target(runbook: &Runbook, target: &str, namespace: &str) -> String {
+    match runbook.target.kind {
+        TargetKind::Kubernetes {
+            namespaced: true, ..
+        } if !target.contains('/') => format!("{namespace}/{target}"),
+        _ => target.to_string(),
+    }
 }
 
 /// A run without a target of a `whenAbsent: symptomatic` runbook walks every object whose

@@ -640,3 +640,161 @@ fn a_folder_inside_a_snapshot_is_refused_naming_its_parent() {
     let o = ktriage(&["triage", "--snapshot", kept.to_str().unwrap()]);
     assert_eq!(o.code, 3, "{}", o.stderr);
 }
+
+/// `-n NS --target NAME` walks NS/NAME, over a snapshot and live; a target that names
+/// its own namespace and an -n that names another is a usage error.
+#[test]
+fn the_namespace_flag_names_the_namespace_of_a_bare_target() {
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "-n",
+        "shop",
+        "--target",
+        "reports-archive",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    let v: Value = serde_json::from_str(&o.stdout).unwrap();
+    assert_eq!(v["target"], "shop/reports-archive");
+    assert_eq!(v["conclusion"]["code"], "PVC_STORAGECLASS_NOT_FOUND");
+
+    let same = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "--namespace",
+        "shop",
+        "--target",
+        "shop/reports-archive",
+    ]);
+    assert_eq!(same.code, 3, "{}", same.stderr);
+
+    let conflict = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "-n",
+        "data",
+        "--target",
+        "shop/reports-archive",
+    ]);
+    assert_eq!(conflict.code, 2);
+    assert!(
+        conflict
+            .stderr
+            .contains("--target shop/reports-archive is in namespace `shop` but -n says `data`"),
+        "{}",
+        conflict.stderr
+    );
+
+    // Without -n, a bare name over a snapshot is in `default`, as kubectl would read it.
+    let bare = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        &example(),
+        "--target",
+        "reports-archive",
+    ]);
+    assert_eq!(bare.code, 2);
+    assert!(
+        bare.stderr
+            .contains("`default/reports-archive` does not exist")
+            && bare.stderr.contains("did you mean `shop/reports-archive`"),
+        "{}",
+        bare.stderr
+    );
+
+    let help = ktriage(&["run", "--help"]);
+    assert!(
+        help.stdout.contains("-n shop --target web") && help.stdout.contains("usage error"),
+        "{}",
+        help.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_the_namespace_flag_and_the_contexts_namespace_name_a_bare_target() {
+    use ktriage::serve::{ServeOptions, Server};
+    let dir = tempfile::tempdir().unwrap();
+    let snapshot = ktriage::source::snapshot::Snapshot::open(Path::new(&example())).unwrap();
+    let server = Server::bind(std::sync::Arc::new(snapshot), ServeOptions::default())
+        .await
+        .unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    server.write_kubeconfig(&kubeconfig).unwrap();
+    // The same cluster through a context whose namespace is `shop`.
+    let mut config: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&kubeconfig).unwrap()).unwrap();
+    for context in config["contexts"].as_array_mut().unwrap() {
+        context["context"]["namespace"] = "shop".into();
+    }
+    let in_shop = dir.path().join("kubeconfig-shop");
+    std::fs::write(&in_shop, serde_json::to_string(&config).unwrap()).unwrap();
+    let task = tokio::spawn(server.run());
+    let catalog = ktriage::runbook::Catalog::builtin();
+    let run = |args: Vec<String>| {
+        let catalog = &catalog;
+        async move {
+            let cli = ktriage::cli::try_parse_from(
+                std::iter::once("ktriage".to_string()).chain(args.clone()),
+            )
+            .unwrap();
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = ktriage::commands::execute_with(
+                catalog,
+                cli,
+                &mut ktriage::commands::Io {
+                    out: &mut out,
+                    err: &mut err,
+                },
+            )
+            .await;
+            (
+                code,
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(err).unwrap(),
+            )
+        }
+    };
+    let args = |config: &Path, extra: &[&str]| -> Vec<String> {
+        [
+            "run",
+            "pvc-pending",
+            "--no-aws",
+            "-o",
+            "json",
+            "--kubeconfig",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(std::iter::once(config.display().to_string()))
+        .chain(extra.iter().map(|s| s.to_string()))
+        .collect()
+    };
+    for (config, extra) in [
+        (
+            &kubeconfig,
+            &["-n", "shop", "--target", "reports-archive"][..],
+        ),
+        (&in_shop, &["--target", "reports-archive"][..]),
+    ] {
+        let (code, out, err) = run(args(config, extra)).await;
+        assert_eq!(code, 3, "{extra:?}: {err}");
+        let v: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["target"], "shop/reports-archive", "{extra:?}");
+    }
+    let (code, _, err) = run(args(
+        &in_shop,
+        &["-n", "data", "--target", "shop/reports-archive"],
+    ))
+    .await;
+    assert_eq!(code, 2, "{err}");
+    task.abort();
+}
