@@ -313,4 +313,11 @@ pub enum RunbooksCommand {
     Test { paths: Vec<PathBuf> },
     /// Print the JSON Schema of the runbook format.
     Schema,
+    /// Every finding code the runbooks conclude (code, severity, title), by runbook and
+    /// in priority order: the contract scripts and alerts match on. docs/findings.md is
+    /// `ktriage runbooks codes --output markdown` over the built-in runbooks.
+    Codes {
+        #[arg(long, short, value_enum, default_value_t = Format::Text)]
+        output: Format,
+    },
 }

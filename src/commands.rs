@@ -1073,6 +1073,21 @@ async fn runbooks(
             let _ = writeln!(io.out, "{}", schema());
             0
         }
+        RunbooksCommand::Codes { output } => {
+            report_load_errors(catalog, io);
+            let codes = catalog.finding_codes();
+            let text = match output {
+                Format::Text => catalog::codes_text(&codes),
+                Format::Markdown => catalog::codes_markdown(&codes),
+                Format::Json => serde_json::to_string_pretty(&codes).unwrap_or_default() + "\n",
+            };
+            let _ = io.out.write_all(text.as_bytes());
+            if catalog.errors.is_empty() {
+                0
+            } else {
+                EXIT_USAGE
+            }
+        }
     }
 }
 

@@ -798,3 +798,66 @@ async fn live_the_namespace_flag_and_the_contexts_namespace_name_a_bare_target()
     assert_eq!(code, 2, "{err}");
     task.abort();
 }
+
+/// The finding codes are the contract: docs/findings.md is what `runbooks codes` makes of
+/// the built-in runbooks, regenerated and compared here so it cannot fall behind.
+#[test]
+fn the_committed_finding_codes_are_the_generated_ones() {
+    let o = ktriage(&["runbooks", "codes", "--output", "markdown"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/findings.md");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        o.stdout == committed,
+        "docs/findings.md is not what the built-in runbooks say; regenerate it with\n  \
+         cargo run -- runbooks codes --output markdown > docs/findings.md\n\
+         (or `ktriage runbooks codes --output markdown > docs/findings.md`) and commit it"
+    );
+
+    // Every code of every built-in runbook, once per runbook, in its conclusions' order.
+    let catalog = ktriage::runbook::Catalog::builtin();
+    let json = ktriage(&["runbooks", "codes", "-o", "json"]);
+    assert_eq!(json.code, 0);
+    let listed: Vec<Value> = serde_json::from_str(&json.stdout).unwrap();
+    for rb in catalog.iter() {
+        let codes: Vec<&str> = listed
+            .iter()
+            .filter(|c| c["runbook"] == rb.id.as_str())
+            .map(|c| c["code"].as_str().unwrap())
+            .collect();
+        assert_eq!(codes, rb.codes(), "{}", rb.id);
+        let section = format!("\n## {} — ", rb.id);
+        assert!(committed.contains(&section), "{section}");
+    }
+    let storage = listed
+        .iter()
+        .find(|c| c["code"] == "PVC_STORAGECLASS_NOT_FOUND")
+        .unwrap();
+    assert_eq!(storage["severity"], "critical");
+    assert_eq!(storage["runbook"], "pvc-pending");
+    assert_eq!(
+        storage["titles"][0],
+        "StorageClass \"${className}\" does not exist"
+    );
+    assert!(committed.contains(
+        "| `PVC_STORAGECLASS_NOT_FOUND` | critical | StorageClass \"`${className}`\" does not exist |"
+    ));
+
+    let text = ktriage(&["runbooks", "codes"]);
+    assert_eq!(text.code, 0);
+    assert!(
+        text.stdout.starts_with("dns-timeouts — "),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .lines()
+            .any(|l| l.starts_with("  PVC_STORAGECLASS_NOT_FOUND ") && l.contains("critical")),
+        "{}",
+        text.stdout
+    );
+    for line in text.stdout.lines() {
+        assert!(line.chars().count() <= 80, "over 80 columns: {line:?}");
+    }
+}
