@@ -49,10 +49,14 @@ pub enum Command {
     /// Walk one runbook over a target and print the conclusion, its evidence and the path.
     Run(RunArgs),
     /// Evaluate every runbook's symptom and rank what to look at first.
+    ///
+    /// Exits 3 when a suggestion is critical, 4 for a warning; otherwise 5 when a runbook's
+    /// symptom could not be decided (RBAC, data not in the snapshot, no AWS access: the
+    /// report leads with what it could not see), and 0 only when every symptom was decided.
     Triage(TriageArgs),
     /// Serve a snapshot as a read-only Kubernetes API on loopback, for kubectl and ktriage.
     Serve(ServeArgs),
-    /// List, show, validate, test or describe runbooks.
+    /// List, show, validate, test or describe runbooks, or list their finding codes.
     #[command(subcommand)]
     Runbooks(RunbooksCommand),
     /// Collect an evidence bundle for the postmortem (walks, the facts they read, a
