@@ -68,7 +68,7 @@ impl<'a> Round<'a> {
         target: Option<&str>,
         answers: &BTreeMap<String, String>,
     ) -> WalkRecord {
-        let started = chrono::Utc::now();
+        let started = crate::clock::now();
         let sent_before = self.cache.sent().len();
         let mut rounds = 0;
         loop {
@@ -86,7 +86,7 @@ impl<'a> Round<'a> {
                 Progress::Done(mut record) => {
                     record.timing = Some(Timing {
                         started_at: started.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                        finished_at: chrono::Utc::now()
+                        finished_at: crate::clock::now()
                             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                         rounds,
                         queries: self.cache.sent().len() - sent_before,

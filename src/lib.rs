@@ -1,6 +1,7 @@
 //! ktriage: runbook decision trees over live or captured Kubernetes and EKS state.
 
 pub mod cli;
+pub mod clock;
 pub mod commands;
 pub mod demo;
 pub mod drive;

@@ -5,9 +5,10 @@
 //! real binary as a user would — `ktriage run node-not-joining --target GROUP` on that
 //! kube context, with nothing in its environment but the AWS variables the test gives.
 //!
-//! moto lives in a virtualenv: `$KTRIAGE_MOTO_VENV`, else `~/.cache/ktriage-venv` (what
-//! `.ci/run` creates). Without it these tests fail, saying how to create it; they never
-//! skip silently.
+//! moto lives in a virtualenv: `$KTRIAGE_MOTO_VENV`, else `$XDG_CACHE_HOME/ktriage-venv`
+//! (`~/.cache/ktriage-venv`). The first test that needs it creates it from PyPI, once per
+//! machine; without python3's venv module or PyPI these tests fail saying which, and
+//! they never skip silently.
 //!
 //! What moto 5 does not do, and so is not tested here (aws-smithy-mocks covers it in
 //! `tests/aws_sdk.rs`): it ignores `accessConfig` (so the cluster reports no
@@ -53,9 +54,80 @@ fn tail(text: &str, n: usize) -> String {
 fn moto_venv() -> PathBuf {
     match std::env::var_os("KTRIAGE_MOTO_VENV") {
         Some(v) if !v.is_empty() => PathBuf::from(v),
-        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is set"))
-            .join(".cache/ktriage-venv"),
+        _ => cache_home().join("ktriage-venv"),
     }
+}
+
+/// `$XDG_CACHE_HOME`, else `~/.cache`: where the venv lives once per machine.
+fn cache_home() -> PathBuf {
+    match std::env::var_os("XDG_CACHE_HOME") {
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache"),
+    }
+}
+
+/// The pip requirement the tests are written against (moto 5's EKS and Logs).
+const MOTO_REQUIREMENT: &str = "moto[server]>=5,<6";
+
+/// The venv with `moto_server`, created on first use from PyPI so that `cargo test`
+/// alone passes on a fresh machine. Tests run in parallel: an exclusive lock on a file
+/// beside the venv makes one of them install while the others wait. pip writes the
+/// `moto_server` script after the packages, so a venv without it (an interrupted
+/// install) is made again; one with it, made here or by hand, is used as it is.
+fn provisioned_venv() -> PathBuf {
+    let venv = moto_venv();
+    let server = venv.join("bin/moto_server");
+    if server.is_file() {
+        return venv;
+    }
+    let parent = venv.parent().expect("the venv path has a parent");
+    std::fs::create_dir_all(parent)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", parent.display()));
+    let lock_path = parent.join("ktriage-venv.lock");
+    let lock = std::fs::File::create(&lock_path)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", lock_path.display()));
+    // SAFETY: flock on a file descriptor this function owns; released when `lock` drops.
+    let locked = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&lock), libc::LOCK_EX) };
+    assert_eq!(locked, 0, "cannot lock {}", lock_path.display());
+    if server.is_file() {
+        return venv;
+    }
+    let _ = std::fs::remove_dir_all(&venv);
+    let step = |what: &str, cmd: &mut Command, advice: &str| {
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{what}: cannot run it ({e}); {advice}"));
+        assert!(
+            out.status.success(),
+            "{what} failed ({}): {}\n{}\n{advice}",
+            out.status,
+            tail(&String::from_utf8_lossy(&out.stdout), 10),
+            tail(&String::from_utf8_lossy(&out.stderr), 20),
+        );
+    };
+    step(
+        &format!("python3 -m venv {}", venv.display()),
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        "the moto tests need python3 with its venv module (Debian: apt-get install python3-venv)",
+    );
+    step(
+        &format!("pip install '{MOTO_REQUIREMENT}' into {}", venv.display()),
+        Command::new(venv.join("bin/pip")).args([
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            MOTO_REQUIREMENT,
+        ]),
+        "the moto tests install moto from PyPI once per machine: network access to PyPI is \
+         needed (or create the venv by hand and point KTRIAGE_MOTO_VENV at it)",
+    );
+    assert!(
+        server.is_file(),
+        "pip installed '{MOTO_REQUIREMENT}' but {} is missing",
+        server.display()
+    );
+    venv
 }
 
 /// One moto_server on loopback, killed when dropped.
@@ -102,16 +174,8 @@ fn http_status(port: u16) -> Option<u16> {
 
 impl Moto {
     fn start() -> Moto {
-        let venv = moto_venv();
+        let venv = provisioned_venv();
         let server = venv.join("bin/moto_server");
-        assert!(
-            server.is_file(),
-            "moto_server is not at {}: run .ci/run (it installs moto), or create the venv: \
-             python3 -m venv {v} && {v}/bin/pip install 'moto[server]>=5,<6' \
-             (or point KTRIAGE_MOTO_VENV at a venv that has it)",
-            server.display(),
-            v = venv.display(),
-        );
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("moto.log");
         let out = std::fs::File::create(&log).unwrap();

@@ -496,7 +496,14 @@ async fn exec_plugins_run_non_interactively_and_their_errors_are_shown() {
     let catalog = &catalog;
     let triage_with = |plugin: String| {
         let kubeconfig = exec_kubeconfig(dir.path(), &served.kubeconfig, &plugin);
-        let args = ["triage", "--kubeconfig", &kubeconfig.display().to_string()].map(String::from);
+        let args = [
+            "triage",
+            "--kubeconfig",
+            &kubeconfig.display().to_string(),
+            "--as-of",
+            &served.now,
+        ]
+        .map(String::from);
         async move { ktriage(catalog, &args).await }
     };
     // A plugin that fails the way an expired AWS SSO session does, and records whether
@@ -662,4 +669,32 @@ async fn a_bundle_collected_live_reopens_to_the_same_walk() {
         compared += 1;
     }
     assert!(compared >= 20, "only {compared}");
+}
+
+/// Every comparison here judges ages as captured (`--as-of`), never by today's date: the
+/// whole file runs again with the clock a year ahead and must still pass. A test that
+/// forgot to pin its clock passes today and fails here.
+#[test]
+fn the_live_comparisons_hold_with_the_clock_a_year_ahead() {
+    const ME: &str = "the_live_comparisons_hold_with_the_clock_a_year_ahead";
+    if std::env::var_os("KTRIAGE_CLOCK_OFFSET").is_some() {
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--skip", ME, "--test-threads", "2"])
+        .env("KTRIAGE_CLOCK_OFFSET", (365 * 24 * 3600).to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "a year ahead:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let passed = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("test result: ok. "))
+        .and_then(|rest| rest.split(' ').next()?.parse::<usize>().ok())
+        .unwrap_or(0);
+    assert!(passed >= 8, "the re-run ran {passed} tests:\n{stdout}");
 }

@@ -6,6 +6,7 @@
 //! screen until what it expects shows, or fails after [`DEADLINE`] with the screen it saw.
 //! Without tmux on PATH the tests say so and pass (CI installs it).
 
+use ktriage::source::Source;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -164,18 +165,35 @@ impl Tmux {
         self.wait_for(&format!("“{text}”"), |s| s.contains(text))
     }
 
-    /// Waits for the program to end; its exit status as the script printed it.
+    /// Waits for the program to end; its exit status as the script printed it. The
+    /// status is read from the pane with its history, wherever on a line it landed: a
+    /// resize can leave the cursor mid-line or scroll the line out of the visible pane.
     fn wait_for_exit(&self) -> String {
-        let screen = self.wait_for("the program to exit", |s| {
-            s.contains("EXIT:") && s.contains("STTY-END")
-        });
-        screen
-            .lines()
-            .find_map(|l| l.trim().strip_prefix("EXIT:"))
-            .unwrap_or_default()
-            .trim()
-            .to_string()
+        let start = Instant::now();
+        loop {
+            let pane = self.ok(&["capture-pane", "-p", "-J", "-S", "-", "-t", "t"]);
+            if pane.contains("STTY-END")
+                && let Some(status) = exit_status(&pane)
+            {
+                return status;
+            }
+            if start.elapsed() > DEADLINE {
+                panic!("timed out waiting for the program to exit; the pane:\n{pane}");
+            }
+            std::thread::sleep(POLL);
+        }
     }
+}
+
+/// The digits after the last `EXIT:` the script printed, if they are all there.
+fn exit_status(pane: &str) -> Option<String> {
+    let (_, rest) = pane.rsplit_once("EXIT:")?;
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    (!digits.is_empty()).then_some(digits)
 }
 
 impl Drop for Tmux {
@@ -798,7 +816,19 @@ fn keys_are_answered_while_the_api_is_slow() {
     }
     let served = serve_slowly("evict-memory-pressure", 3000);
     let kubeconfig = served.kubeconfig.display().to_string();
-    let t = Tmux::start("slow", (80, 24), false, &["--kubeconfig", &kubeconfig]);
+    // Ages are judged as captured, so the eviction stays recent whatever today is.
+    let captured =
+        ktriage::source::snapshot::Snapshot::open(Path::new(&fixture("evict-memory-pressure")))
+            .expect("the fixture opens")
+            .info()
+            .now
+            .to_rfc3339();
+    let t = Tmux::start(
+        "slow",
+        (80, 24),
+        false,
+        &["--kubeconfig", &kubeconfig, "--as-of", &captured],
+    );
     t.wait_for_text("triage running");
     t.keys(&["?"]);
     let screen = t.wait_for_text("Keys (from your keymap)");

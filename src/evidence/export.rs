@@ -45,14 +45,14 @@ pub async fn export(
     progress: &(dyn Fn(String) + Send + Sync),
     cancel: &AtomicBool,
 ) -> Result<Written, String> {
-    let started = Utc::now();
+    let started = crate::clock::now();
     let plan = collect::plan(walks.iter().map(|w| &w.record), catalog, &options.scope);
     let collected = collect::collect(source, cache, plan, &options.limits, now, progress).await;
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err("export cancelled; nothing was written".into());
     }
     progress("redacting and assembling".into());
-    let finished = Utc::now();
+    let finished = crate::clock::now();
     let files = bundle::files(bundle::Input {
         info: source.info(),
         catalog,

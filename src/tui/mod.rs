@@ -83,7 +83,7 @@ pub fn summary_of(source: &dyn Source) -> SourceSummary {
 fn round_now(source: &dyn Source, pinned: Option<DateTime<Utc>>) -> DateTime<Utc> {
     match pinned {
         Some(t) => t,
-        None if source.info().live => Utc::now(),
+        None if source.info().live => crate::clock::now(),
         None => source.info().now,
     }
 }
@@ -182,7 +182,7 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let summary = summary_of(&*opened.source);
-    let now = Utc::now();
+    let now = crate::clock::now();
     let mut app = App::new(options.keymap, catalog.clone(), summary, now);
     // Bundles go where `ktriage bundle` puts them: the current directory.
     if let Ok(dir) = std::env::current_dir() {
@@ -236,17 +236,17 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
-                Some(Ok(_)) => Msg::Tick(Utc::now()),
+                Some(Ok(_)) => Msg::Tick(crate::clock::now()),
                 Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
                 None => break Ok(()),
             },
-            _ = tick.tick() => Msg::Tick(Utc::now()),
+            _ = tick.tick() => Msg::Tick(crate::clock::now()),
             _ = refresh.tick(), if opened.live.is_some() => {
                 if app.screen == Screen::Home && app.triage.loading_since.is_none() {
                     app.triage.loading_since = Some(app.now);
                     runner.spawn(Job::Triage { fresh: true });
                 }
-                Msg::Tick(Utc::now())
+                Msg::Tick(crate::clock::now())
             }
             Some(msg) = rx.recv() => msg,
         };
@@ -272,7 +272,10 @@ async fn follow_live(live: Arc<LiveSource>, tx: tokio::sync::mpsc::UnboundedSend
     let mut every = tokio::time::interval(LIVE_STATE_EVERY);
     loop {
         every.tick().await;
-        if tx.send(live_state(&watches, &specs, Utc::now())).is_err() {
+        if tx
+            .send(live_state(&watches, &specs, crate::clock::now()))
+            .is_err()
+        {
             return;
         }
     }

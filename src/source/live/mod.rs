@@ -57,7 +57,7 @@ impl LiveSource {
                 live: true,
                 context: connection.context,
                 cluster,
-                now: now.unwrap_or_else(Utc::now),
+                now: now.unwrap_or_else(crate::clock::now),
                 aws: AwsAccess::Unavailable {
                     reason: "AWS was not asked".into(),
                     hint: "ktriage connects to AWS when it starts on a live context".into(),

@@ -166,7 +166,7 @@ impl LiveSource {
                 Ok(_) => Freshness::Syncing,
                 Err(e) => Freshness::Stale {
                     error: e.to_string(),
-                    at: Utc::now(),
+                    at: crate::clock::now(),
                     last_live: None,
                 },
             };
@@ -232,7 +232,9 @@ async fn follow(
             }
             Ok(Event::InitDone) => {
                 watched.objects = relisting.take().unwrap_or_default();
-                watched.freshness = Freshness::Live { since: Utc::now() };
+                watched.freshness = Freshness::Live {
+                    since: crate::clock::now(),
+                };
             }
             Ok(Event::Apply(o)) => {
                 if let Some((k, v)) = prune(o) {
@@ -253,7 +255,7 @@ async fn follow(
                 tracing::warn!(kind = %spec.kind, error = %e, "watch failed; retrying with backoff");
                 watched.freshness = Freshness::Stale {
                     error: super::connect::chain(&e),
-                    at: Utc::now(),
+                    at: crate::clock::now(),
                     last_live,
                 };
             }
