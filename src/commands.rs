@@ -872,7 +872,10 @@ fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), Stri
     }
 }
 
-/// A target that does not exist is a usage error that lists the closest names.
+/// A target that does not exist is a usage error that lists the closest names. So is
+/// one that cannot be seen (a namespace the snapshot did not capture) when objects of
+/// close names can: `reports-archive` taken as `default/reports-archive` over a
+/// snapshot of `shop` is a slip, not a case to walk blind.
 async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Result<(), String> {
     let (Some(get), Some(list)) = (
         runbook.target.get_query(target),
@@ -881,12 +884,12 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
         return Ok(());
     };
     round.cache.fetch_all(round.source, vec![get.clone()]).await;
-    match round.cache.lookup(&get) {
+    let unseen = match round.cache.lookup(&get) {
         Some(Ok(v)) if !v.is_null() => return Ok(()),
-        // Unknown is not "missing": the walk reports why it could not see the target.
-        Some(Err(_)) | None => return Ok(()),
-        Some(Ok(_)) => {}
-    }
+        None => return Ok(()),
+        Some(Err(e)) => Some(e.to_string()),
+        Some(Ok(_)) => None,
+    };
     round
         .cache
         .fetch_all(round.source, vec![list.clone()])
@@ -897,6 +900,20 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
     };
     let refs: Vec<&str> = names.iter().map(String::as_str).collect();
     let close = close_names(target, &refs, 5);
+    if let Some(reason) = unseen {
+        // Unknown is not "missing": without a close name the walk reports why it could
+        // not see the target.
+        if close.is_empty() {
+            return Ok(());
+        }
+        return Err(format!(
+            "{} `{}` cannot be seen ({}); did you mean {}?",
+            runbook.target.kind_name(),
+            sanitize(target),
+            sanitize(&reason),
+            close.join(", ")
+        ));
+    }
     let hint = if close.is_empty() {
         if names.is_empty() {
             format!("there are no {} objects", runbook.target.kind_name())

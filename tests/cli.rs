@@ -693,7 +693,8 @@ fn the_namespace_flag_names_the_namespace_of_a_bare_target() {
         conflict.stderr
     );
 
-    // Without -n, a bare name over a snapshot is in `default`, as kubectl would read it.
+    // Without -n, a bare name over a snapshot is in `default`, as kubectl would read it;
+    // this snapshot holds no claim of `default`, so it cannot tell, and says so.
     let bare = ktriage(&[
         "run",
         "pvc-pending",
@@ -705,7 +706,7 @@ fn the_namespace_flag_names_the_namespace_of_a_bare_target() {
     assert_eq!(bare.code, 2);
     assert!(
         bare.stderr
-            .contains("`default/reports-archive` does not exist")
+            .contains("`default/reports-archive` cannot be seen (unavailable: no PersistentVolumeClaim objects of namespace default in this snapshot (captured only in data, shop))")
             && bare.stderr.contains("did you mean `shop/reports-archive`"),
         "{}",
         bare.stderr

@@ -317,18 +317,18 @@ fn cel_that_does_not_compile_points_into_the_expression() {
 
 #[test]
 fn cel_that_does_not_compile_in_the_real_runbook() {
-    // In the symptom's folded `when` (line 25 when this was written), the line
-    // `         && size(consumers) == 0)` with `=` for `==`: the `=` is column 29.
-    let text = PVC_PENDING.replacen("size(consumers) == 0)", "size(consumers) = 0)", 1);
+    // In the symptom's folded `when` (line 29 when this was written), the line
+    // `             && size(consumers) == 0))` with `=` for `==`: the `=` is column 33.
+    let text = PVC_PENDING.replacen("size(consumers) == 0))", "size(consumers) = 0))", 1);
     let line = 1 + text
         .lines()
-        .position(|l| l == "         && size(consumers) = 0)")
+        .position(|l| l == "             && size(consumers) = 0))")
         .expect("the line is in pvc-pending.yaml");
     let errors = parse("runbooks/pvc-pending.yaml", &text, true).expect_err("should not load");
     assert_eq!(errors.len(), 1, "{errors:?}");
     assert_eq!(
         (errors[0].line, errors[0].column),
-        (line, 29),
+        (line, 33),
         "{}",
         errors[0]
     );

@@ -598,9 +598,12 @@ fn capture_semantics_separate_absent_from_unknown() {
         json!([])
     );
     assert_eq!(get(&s, "Pod", Some("x"), "zzz").unwrap(), Value::Null);
+    // One pasted Pod proves its own namespace, not the others: kube-system's pods (CoreDNS)
+    // are unknown, never "none exist".
+    let (reason, _) = unavailable(list(&s, "Pod", Some("kube-system"), None, None));
     assert_eq!(
-        list(&s, "Pod", Some("elsewhere"), None, None).unwrap(),
-        json!([])
+        reason,
+        "no Pod objects of namespace kube-system in this snapshot (captured only in x)"
     );
     // Group matters, version does not.
     unavailable(get(&s, "Pod.example.com", Some("x"), "a"));
@@ -608,6 +611,47 @@ fn capture_semantics_separate_absent_from_unknown() {
     kinds.sort();
     assert_eq!(kinds, [gk("Pod"), gk("CSIDriver.storage.k8s.io")]);
     unavailable(events(&s, "Pod", Some("x"), "a", None));
+}
+
+/// `kubectl get pods -A -o yaml` is a List whose items span namespaces: that proves the
+/// kind everywhere, so a namespace it has no item of holds none. A List of one namespace
+/// (what `-n` prints) proves that namespace only.
+#[test]
+fn a_list_across_namespaces_is_a_capture_of_every_namespace() {
+    let item = |ns: &str, name: &str| {
+        format!("- apiVersion: v1\n  kind: Pod\n  metadata: {{name: {name}, namespace: {ns}}}\n")
+    };
+    let across = format!(
+        "apiVersion: v1\nkind: List\nmetadata: {{resourceVersion: ''}}\nitems:\n{}{}",
+        item("shop", "web-1"),
+        item("kube-system", "coredns-1")
+    );
+    let one = format!(
+        "apiVersion: v1\nkind: List\nmetadata: {{resourceVersion: ''}}\nitems:\n{}{}",
+        item("shop", "web-1"),
+        item("shop", "web-2")
+    );
+    let s = snap(&[("k8s/pods.yaml", &across)]);
+    assert_eq!(
+        list(&s, "Pod", Some("data"), None, None).unwrap(),
+        json!([])
+    );
+    assert_eq!(get(&s, "Pod", Some("data"), "x").unwrap(), Value::Null);
+    let s = snap(&[("k8s/pods.yaml", &one)]);
+    assert_eq!(
+        names(&list(&s, "Pod", Some("shop"), None, None)),
+        ["shop/web-1", "shop/web-2"]
+    );
+    unavailable(list(&s, "Pod", Some("kube-system"), None, None));
+    // A cluster-scoped kind read anywhere is read everywhere.
+    let s = snap(&[(
+        "k8s/sc.yaml",
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: gp3}\nprovisioner: ebs.csi.aws.com\n",
+    )]);
+    assert_eq!(
+        get(&s, "StorageClass.storage.k8s.io", None, "gp2").unwrap(),
+        Value::Null
+    );
 }
 
 #[test]

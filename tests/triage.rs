@@ -383,3 +383,54 @@ async fn live_triage_with_pods_forbidden_leads_with_the_refusal_and_exits_5() {
     );
     task.abort();
 }
+
+/// A pasted Pod is not a cluster with nothing else: pods of namespaces it does not show
+/// are unknown, so triage never says CoreDNS is missing, and says what it could not see.
+#[test]
+fn a_pasted_pod_never_makes_the_rest_of_the_cluster_absent() {
+    let fixture = fixtures().join("pasted-pod-crashloop");
+    let (code, out, err) = ktriage_raw(&[
+        "triage",
+        "--output",
+        "json",
+        "--snapshot",
+        fixture.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 5, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["suggestions"], serde_json::json!([]), "{report:#}");
+    let text = report.to_string();
+    assert!(!text.contains("no CoreDNS pod"), "{report:#}");
+    let cannot: Vec<&str> = report["coverage"]["cannot_see"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        cannot.iter().any(|c| c.contains(
+            "no Pod objects of namespace kube-system in this snapshot (captured only in shop)"
+        )),
+        "{cannot:?}"
+    );
+}
+
+/// Without StorageClasses the claim's ExternalProvisioning event still shows it stuck: the
+/// PV controller hands a claim over only once it is to be provisioned now, so triage
+/// suggests pvc-pending rather than treating the claim as waiting for its consumer.
+#[test]
+fn a_claim_handed_to_its_provisioner_is_suggested_without_its_storage_class() {
+    let suggestions = triage(&fixtures().join("pvc-external-provisioning-no-class"));
+    let claim = suggestions
+        .iter()
+        .find(|s| about(s, "pvc-pending", Some("streaming/data-kafka-broker-2")))
+        .unwrap_or_else(|| panic!("{suggestions:#?}"));
+    assert_eq!(claim["severity"], "critical", "{claim:#}");
+    assert!(
+        claim["reason"]
+            .as_str()
+            .unwrap()
+            .contains("external provisioner 'ebs.csi.aws.com'"),
+        "{claim:#}"
+    );
+}

@@ -375,7 +375,11 @@ impl Builder {
     fn objects(&mut self, path: &str, docs: Vec<Doc>, origin: &Origin) {
         let file = self.store.file_id(path);
         // Files of a dump or bundle are whole collections in one namespace (or the
-        // cluster); native files prove only what they hold, everywhere.
+        // cluster). A native file proves a kind only where it holds some: a pasted Pod
+        // of `shop` says nothing of kube-system's pods, so those stay unknown rather
+        // than absent; one StorageClass proves the cluster's StorageClasses were read.
+        // A list whose items of a kind span namespaces is `kubectl get -A` (with `-n`
+        // kubectl returns one namespace only): it proves that kind everywhere.
         let scope = if origin.collection {
             origin.namespace.as_deref()
         } else {
@@ -409,7 +413,9 @@ impl Builder {
                 scope,
             };
             match doc {
-                Doc::Object(item) => self.object(&ctx, *item, None, at(None)),
+                Doc::Object(item) => {
+                    self.object(&ctx, *item, None, at(None));
+                }
                 Doc::List {
                     api_version,
                     kind,
@@ -418,13 +424,36 @@ impl Builder {
                     // `PodList` items may lack kind and apiVersion: they are the list's.
                     let typed = (&*kind != "List")
                         .then(|| (api_version.as_deref(), &kind[..kind.len() - 4]));
+                    // An empty typed list names its kind but no namespace: it proves a
+                    // collection's namespace, or a cluster-scoped kind anywhere.
                     if let (Some((Some(av), item_kind)), true) = (typed, items.is_empty()) {
                         let gk = GroupKind::from_api_version(av, item_kind);
-                        let in_ns = scope.filter(|_| !kinds::is_cluster_scoped(&gk));
-                        self.store.capture(&gk, in_ns);
+                        if kinds::is_cluster_scoped(&gk) {
+                            self.store.capture(&gk, None);
+                        } else if origin.collection {
+                            self.store.capture(&gk, scope);
+                        }
                     }
+                    let mut seen: HashMap<GroupKind, Option<Box<str>>> = HashMap::new();
+                    let mut across: Vec<GroupKind> = Vec::new();
                     for (i, item) in items.into_iter().enumerate() {
-                        self.object(&ctx, item, typed, at(Some(i)));
+                        let Some((gk, ns)) = self.object(&ctx, item, typed, at(Some(i))) else {
+                            continue;
+                        };
+                        match seen.get(&gk) {
+                            None => {
+                                seen.insert(gk, ns);
+                            }
+                            Some(first) if *first != ns && !across.contains(&gk) => {
+                                across.push(gk);
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                    if !origin.collection {
+                        for gk in &across {
+                            self.store.capture(gk, None);
+                        }
                     }
                 }
                 Doc::Array(items) => {
@@ -443,7 +472,7 @@ impl Builder {
         item: Item,
         list: Option<(Option<&str>, &str)>,
         at: String,
-    ) {
+    ) -> Option<(GroupKind, Option<Box<str>>)> {
         match identify(item, list, ctx.origin) {
             Ok(Identified {
                 gk,
@@ -464,11 +493,22 @@ impl Builder {
                     self.newest = newest;
                 }
                 object.file = ctx.file;
-                let in_ns = ctx.scope.filter(|_| !kinds::is_cluster_scoped(&gk));
+                let in_ns = if kinds::is_cluster_scoped(&gk) {
+                    None
+                } else if ctx.origin.collection {
+                    ctx.scope
+                } else {
+                    object.namespace.as_deref()
+                };
                 self.store.capture(&gk, in_ns);
+                let read = (gk.clone(), object.namespace.clone());
                 self.store.add(gk, object);
+                Some(read)
             }
-            Err(why) => self.problem(ctx.path, format!("{at}{why}")),
+            Err(why) => {
+                self.problem(ctx.path, format!("{at}{why}"));
+                None
+            }
         }
     }
 }
