@@ -1253,9 +1253,20 @@ async fn serve(args: ServeArgs, io: &mut Io<'_>) -> i32 {
         );
     }
     let captured = server.captured_at();
+    // kubectl get's ages come from the server's tables (computed at the capture), but
+    // kubectl describe computes its own from the local clock: say once how they differ.
+    let later = crate::clock::now().signed_duration_since(server.now());
+    let describe = if later.num_seconds() > 0 {
+        format!(
+            "kubectl describe counts ages from this machine's clock, {} later: subtract that there",
+            crate::text::kubectl_duration(later)
+        )
+    } else {
+        "kubectl describe counts ages from this machine's clock".to_string()
+    };
     let _ = writeln!(
         io.out,
-        "as of: {captured} (ktriage judges ages over this server by the clock; --as-of {captured} judges them as captured)"
+        "as of: {captured} (kubectl get shows ages at that time; {describe}; ktriage judges ages over this server by the clock, --as-of {captured} judges them as captured)"
     );
     let _ = writeln!(
         io.out,

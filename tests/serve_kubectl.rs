@@ -495,3 +495,57 @@ fn a_cluster_info_dump_taken_by_kubectl_from_serve_concludes_the_same() {
         "only {same} cases concluded the same from kubectl's dump"
     );
 }
+
+/// A clean support bundle as current troubleshoot writes it: kubectl gets every kind it
+/// holds, custom resources and their definitions included, each with the bundle's
+/// objects and nothing else; triage over it finds nothing critical.
+#[test]
+fn a_current_troubleshoot_bundle_serves_every_kind_and_triage_finds_nothing_critical() {
+    let s = serve("troubleshoot-current-healthy", &[]);
+    let snapshot = s.snapshot();
+    let kinds = snapshot.kinds();
+    for custom in ["CNINode", "ENIConfig", "CustomResourceDefinition"] {
+        assert!(kinds.iter().any(|k| k.kind == custom), "{kinds:?}");
+    }
+    for gk in &kinds {
+        let resource = if gk.group.is_empty() {
+            gk.kind.to_lowercase()
+        } else {
+            format!("{}.{}", gk.kind.to_lowercase(), gk.group)
+        };
+        let (ok, out, err) = s.kubectl(&["get", &resource, "-A", "-o", "json"]);
+        assert!(ok, "kubectl get {resource}: {err}");
+        assert!(!err.contains("Warning"), "{resource}: {err}");
+        let served: Value = serde_json::from_str(&out).unwrap();
+        let mut served: Vec<String> = served["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| name(o).to_string())
+            .collect();
+        let mut held: Vec<String> = snapshot
+            .list_json(gk, None, None, None)
+            .unwrap()
+            .iter()
+            .map(|t| name(&serde_json::from_str::<Value>(t).unwrap()).to_string())
+            .collect();
+        served.sort();
+        held.sort();
+        assert_eq!(served, held, "{resource}");
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args(["triage", "--output", "json", "--snapshot"])
+        .arg(&s.fixture)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let critical: Vec<&Value> = report["suggestions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["severity"] == "critical")
+        .collect();
+    assert!(critical.is_empty(), "{report:#}");
+    assert_ne!(out.status.code(), Some(3), "{report:#}");
+    assert!(!s.access_log().contains(" 500"), "{}", s.access_log());
+}

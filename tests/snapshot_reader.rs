@@ -1049,6 +1049,144 @@ fn now_is_captured_at_else_the_newest_timestamp_else_the_clock() {
     ));
 }
 
+/// A clean bundle as troubleshoot v0.132.2 writes it (see the fixture's README):
+/// `"items": null` for empty typed lists, the CRD list without a kind, custom resources
+/// as bare JSON arrays with YAML-sequence twins. Nothing is a problem, nothing is read
+/// twice, and every kind it holds is there, custom resources included.
+#[test]
+fn a_current_troubleshoot_bundle_reads_with_zero_warnings() {
+    let s = Snapshot::open(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/troubleshoot-current-healthy"),
+    )
+    .unwrap();
+    assert_eq!(problems(&s), Vec::<String>::new());
+    let crds = names(&list(
+        &s,
+        "CustomResourceDefinition.apiextensions.k8s.io",
+        None,
+        None,
+        None,
+    ));
+    assert!(
+        crds.contains(&"eniconfigs.crd.k8s.amazonaws.com".to_string()),
+        "{crds:?}"
+    );
+    assert_eq!(
+        names(&list(
+            &s,
+            "ENIConfig.crd.k8s.amazonaws.com",
+            None,
+            None,
+            None
+        )),
+        ["eu-west-1a", "eu-west-1b"]
+    );
+    assert_eq!(
+        names(&list(&s, "CNINode.vpcresources.k8s.aws", None, None, None)).len(),
+        3
+    );
+    // `"items": null` in kube-public is an empty list that was read, not unknown.
+    assert_eq!(
+        list(&s, "Event", Some("kube-public"), None, None).unwrap(),
+        json!([])
+    );
+    assert_eq!(
+        list(&s, "PersistentVolumeClaim", None, None, None).unwrap(),
+        json!([])
+    );
+}
+
+/// troubleshoot ≤ 0.75 writes custom resources only as `<plural.group>.yaml` (cluster
+/// scope) or `<plural.group>/<namespace>.yaml`: top-level YAML sequences of objects
+/// (`yaml.v2` Marshal of the unstructured list), which carry their own kind.
+#[test]
+fn an_old_bundles_yaml_only_custom_resources_are_read_with_their_namespace() {
+    let eni = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "tests/fixtures/troubleshoot-current-healthy/cluster-resources/custom-resources/eniconfigs.crd.k8s.amazonaws.com.yaml",
+    ))
+    .unwrap();
+    let monitors = "- apiVersion: monitoring.coreos.com/v1\n  kind: ServiceMonitor\n  metadata:\n    creationTimestamp: \"2026-10-01T00:00:00Z\"\n    generation: 1\n    name: checkout\n    resourceVersion: \"4242\"\n    uid: 5b1c9f3e-2d4a-4c8e-9f61-0a7b3c5d2e14\n  spec:\n    endpoints:\n    - port: metrics\n    selector:\n      matchLabels:\n        app: checkout\n";
+    let s = snap(&[
+        (
+            "cluster-resources/namespaces.json",
+            r#"{"kind":"NamespaceList","apiVersion":"v1","metadata":{},"items":[]}"#,
+        ),
+        (
+            "cluster-resources/custom-resources/eniconfigs.crd.k8s.amazonaws.com.yaml",
+            &eni,
+        ),
+        (
+            "cluster-resources/custom-resources/servicemonitors.monitoring.coreos.com/shop.yaml",
+            monitors,
+        ),
+    ]);
+    assert_eq!(problems(&s), Vec::<String>::new());
+    assert_eq!(
+        names(&list(
+            &s,
+            "ENIConfig.crd.k8s.amazonaws.com",
+            None,
+            None,
+            None
+        )),
+        ["eu-west-1a", "eu-west-1b"]
+    );
+    assert_eq!(
+        names(&list(
+            &s,
+            "ServiceMonitor.monitoring.coreos.com",
+            None,
+            None,
+            None
+        )),
+        ["shop/checkout"]
+    );
+}
+
+/// Container states, conditions and heartbeats are written when the kubelet observed
+/// them, so "now" is never before them (no "-6s ago"); times a spec schedules or a
+/// graceful deletion sets ahead are not observations and never move it.
+#[test]
+fn now_counts_the_times_a_status_observed_and_no_time_set_ahead() {
+    let pod = |format: &str| {
+        let pod = serde_json::json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "x", "creationTimestamp": "2026-01-01T00:00:00Z",
+                         "deletionTimestamp": "2026-03-01T00:00:00Z"},
+            "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "i"}]},
+            "status": {"phase": "Running", "startTime": "2026-01-01T00:00:02Z",
+                       "conditions": [{"type": "Ready", "status": "True", "lastProbeTime": null,
+                                       "lastTransitionTime": "2026-01-01T00:00:09Z"}],
+                       "containerStatuses": [{"name": "c", "ready": true, "restartCount": 1,
+                           "state": {"running": {"startedAt": "2026-01-01T00:05:00Z"}},
+                           "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                               "startedAt": "2026-01-01T00:00:03Z", "finishedAt": "2026-01-01T00:04:59Z"}}}]}
+        });
+        match format {
+            "json" => {
+                serde_json::json!({"apiVersion": "v1", "kind": "List", "items": [pod]}).to_string()
+            }
+            // JSON is YAML: the .yaml file goes through the YAML reader.
+            _ => serde_json::to_string_pretty(&pod).unwrap(),
+        }
+    };
+    let schedule = "apiVersion: example.com/v1\nkind: Window\nmetadata: {name: w, namespace: x, creationTimestamp: '2026-01-01T00:00:00Z'}\nspec: {startTime: '2027-01-01T00:00:00Z'}\n";
+    for (file, text) in [("k8s/p.json", pod("json")), ("k8s/p.yaml", pod("yaml"))] {
+        let s = snap(&[(file, text.as_str()), ("k8s/w.yaml", schedule)]);
+        assert_eq!(
+            s.info().now.to_rfc3339(),
+            "2026-01-01T00:05:00+00:00",
+            "{file}"
+        );
+    }
+    let lease = "apiVersion: coordination.k8s.io/v1\nkind: Lease\nmetadata: {name: n1, namespace: kube-node-lease, creationTimestamp: '2026-01-01T00:00:00Z'}\nspec: {holderIdentity: n1, renewTime: '2026-01-01T00:07:30.123456Z'}\n";
+    let s = snap(&[("k8s/l.yaml", lease)]);
+    assert_eq!(
+        s.info().now.to_rfc3339(),
+        "2026-01-01T00:07:30.123456+00:00"
+    );
+}
+
 // ---------------------------------------------------------------- opening and safety
 
 enum Raw<'a> {

@@ -143,6 +143,11 @@ impl Server {
             .expect("a bound TCP listener has an address")
     }
 
+    /// The snapshot's "now" (its capture time).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.now
+    }
+
     /// The snapshot's "now" (its capture time), as RFC 3339.
     pub fn captured_at(&self) -> String {
         self.state

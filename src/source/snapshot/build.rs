@@ -63,7 +63,14 @@ pub(crate) fn build(files: Vec<FileData>, problems: Vec<Problem>) -> Option<Buil
     if !flavours.any() {
         return None;
     }
-    let roles: Vec<Role> = relative.iter().map(|p| layout::role(p, flavours)).collect();
+    let present: std::collections::HashSet<&str> = relative.iter().copied().collect();
+    let roles: Vec<Role> = relative
+        .iter()
+        .map(|p| match layout::json_twin(p) {
+            Some(twin) if present.contains(twin.as_str()) => Role::Ignored,
+            _ => layout::role(p, flavours),
+        })
+        .collect();
     let mut b = Builder {
         store: StoreBuilder::default(),
         identities: HashMap::new(),
@@ -478,6 +485,7 @@ impl Builder {
                 gk,
                 mut object,
                 newest,
+                observed,
                 missing,
             }) => {
                 if missing != Identity::default() {
@@ -489,9 +497,7 @@ impl Builder {
                     });
                     object.identity = Some(Arc::clone(shared));
                 }
-                if newest > self.newest {
-                    self.newest = newest;
-                }
+                self.newest = self.newest.max(newest).max(observed);
                 object.file = ctx.file;
                 let in_ns = if kinds::is_cluster_scoped(&gk) {
                     None
@@ -523,8 +529,10 @@ struct ObjectContext<'a> {
 struct Identified {
     gk: GroupKind,
     object: Stored,
-    /// The newest time the object carries.
+    /// The newest of its creation and event times.
     newest: Option<DateTime<Utc>>,
+    /// The newest time its status observed (container states, conditions, heartbeats).
+    observed: Option<DateTime<Utc>>,
     /// What its text lacks of its identity.
     missing: Identity,
 }
@@ -594,11 +602,13 @@ fn identify(
         kind: inject_kind.then(|| kind.clone()),
     };
     let newest = newest_time(&head);
+    let observed = head.observed.as_deref().and_then(parse_time);
     let object = stored(head, name, namespace, json, newest);
     Ok(Identified {
         gk,
         object,
         newest,
+        observed,
         missing,
     })
 }

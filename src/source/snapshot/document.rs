@@ -42,18 +42,42 @@ impl<'de, const JSON: bool> Deserialize<'de> for Root<JSON> {
 }
 
 fn classify(root: Item, items: Option<Vec<Item>>) -> Doc {
+    // A list has no name of its own. Two shapes real tools write need that rule: an empty
+    // typed list decoded from protobuf marshals `"items": null` (client-go ≥ 0.32, so
+    // troubleshoot ≥ 0.115), and a list of a type missing from client-go's scheme (its
+    // CRD list) carries no kind at all, only `metadata` and `items`.
+    let unnamed = root.head.name.is_none();
+    let list_kind = root
+        .head
+        .kind
+        .as_deref()
+        .filter(|k| is_list_kind(k))
+        .filter(|_| unnamed)
+        .map(Box::<str>::from);
     match (root.shape.is_object, items) {
         (false, Some(items)) => Doc::Array(items),
         (false, None) => Doc::Scalar,
-        (true, Some(items)) => match root.head.kind.as_deref() {
-            Some(kind) if is_list_kind(kind) => Doc::List {
+        (true, Some(items)) => match (list_kind, root.head.kind.is_none() && unnamed) {
+            (Some(kind), _) => Doc::List {
                 api_version: root.head.api_version,
-                kind: kind.into(),
+                kind,
                 items,
             },
-            _ => Doc::Object(Box::new(reattach_items(root, items))),
+            (None, true) => Doc::List {
+                api_version: None,
+                kind: "List".into(),
+                items,
+            },
+            (None, false) => Doc::Object(Box::new(reattach_items(root, items))),
         },
-        (true, None) => Doc::Object(Box::new(root)),
+        (true, None) => match list_kind {
+            Some(kind) => Doc::List {
+                api_version: root.head.api_version,
+                kind,
+                items: Vec::new(),
+            },
+            None => Doc::Object(Box::new(root)),
+        },
     }
 }
 

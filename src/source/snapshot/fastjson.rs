@@ -36,6 +36,7 @@ pub(crate) fn item(text: &str) -> Option<Item> {
     if scanner.pos != scanner.b.len() {
         return None;
     }
+    head.observed = out.take_observed();
     Some(Item {
         json: out.finish(),
         head,
@@ -243,8 +244,14 @@ impl<'s> Scanner<'s, '_> {
             Mode::Plain | Mode::Scalar(_) | Mode::Items(_) => {
                 if !empty {
                     loop {
-                        self.key(&mut first, true)?;
-                        self.value(Mode::Plain)?;
+                        let key = self.key(&mut first, true)?;
+                        if self.out.in_status && transcode::is_observation_time(&key) {
+                            let mut time = None;
+                            self.value(Mode::Scalar(&mut time))?;
+                            self.out.observe(time);
+                        } else {
+                            self.value(Mode::Plain)?;
+                        }
                         if !self.next(b'}')? {
                             break;
                         }
@@ -255,11 +262,16 @@ impl<'s> Scanner<'s, '_> {
                 if !empty {
                     loop {
                         let key = self.key(&mut first, true)?;
+                        let mut time = None;
                         let mode = match fields.iter_mut().find(|(name, _)| *name == key) {
                             Some((_, slot)) => Mode::Scalar(slot),
+                            None if self.out.in_status && transcode::is_observation_time(&key) => {
+                                Mode::Scalar(&mut time)
+                            }
                             None => Mode::Plain,
                         };
                         self.value(mode)?;
+                        self.out.observe(time);
                         if !self.next(b'}')? {
                             break;
                         }
@@ -344,8 +356,21 @@ impl<'s> Scanner<'s, '_> {
                 "lastObservedTime",
                 &mut head.event_times[3],
             )])),
-            "spec" => self.value(Mode::Fields(&mut [("nodeName", &mut head.node_name)])),
-            "status" => self.value(Mode::Fields(&mut [("phase", &mut head.phase)])),
+            "spec" => {
+                let mut renewed = None;
+                self.value(Mode::Fields(&mut [
+                    ("nodeName", &mut head.node_name),
+                    ("renewTime", &mut renewed),
+                ]))?;
+                self.out.observe(renewed);
+                Some(())
+            }
+            "status" => {
+                self.out.in_status = true;
+                let read = self.value(Mode::Fields(&mut [("phase", &mut head.phase)]));
+                self.out.in_status = false;
+                read
+            }
             "involvedObject" | "regarding" => {
                 let reference = if key == "regarding" {
                     &mut head.regarding
@@ -422,6 +447,7 @@ mod tests {
             r#"{"metadata":"x","spec":"y","status":{"phase":{"a":"b"}}}"#,
             r#"{"kind":"Event","type":"Warning","reason":"R","involvedObject":{"kind":"Pod","name":"p","uid":"u"},"regarding":{"name":"q"},"series":{"lastObservedTime":"t"},"eventTime":null,"lastTimestamp":"l","firstTimestamp":"f","deprecatedLastTimestamp":"d"}"#,
             r#"{"na\u006de":1,"metadata":{"na\u006de":"n","labels":{"k\"":"v"}},"a\/b":"c\/d"}"#,
+            r#"{"kind":"Pod","spec":{"renewTime":"2026-01-01T00:00:07Z","startTime":"2027-01-01T00:00:00Z"},"status":{"startTime":"2026-01-01T00:00:02Z","conditions":[{"lastTransitionTime":"2026-01-01T00:00:09Z","lastProbeTime":null}],"x":{"finishedAt":"2026-01-01T00:00:0\u0038Z"}}}"#,
             r#"[1,{"kind":"Pod"}]"#,
             r#""just a string""#,
             "42",
@@ -430,6 +456,14 @@ mod tests {
         ] {
             assert!(same(text), "fast path refused {text}");
         }
+    }
+
+    #[test]
+    fn status_observation_times_are_kept_and_spec_schedules_are_not() {
+        let text = r#"{"kind":"Pod","spec":{"startTime":"2027-01-01T00:00:00Z"},"status":{"startTime":"2026-01-01T00:00:02Z","containerStatuses":[{"state":{"running":{"startedAt":"2026-01-01T00:05:00Z"}}}]}}"#;
+        assert!(same(text));
+        let observed = item(text).unwrap().head.observed;
+        assert_eq!(observed.as_deref(), Some("2026-01-01T00:05:00Z"));
     }
 
     #[test]

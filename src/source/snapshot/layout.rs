@@ -269,6 +269,19 @@ fn log(ns: &str, pod: &str, container: &str, previous: bool) -> Role {
     }
 }
 
+/// The `.json` twin of a support bundle's custom-resource `.yaml`, which is read only
+/// when the twin is absent: troubleshoot ≤ 0.75 writes the YAML sequence alone, later
+/// versions both (0.133 on, the `.yaml` as a symlink to the `.json`).
+pub(crate) fn json_twin(path: &str) -> Option<String> {
+    let stem = path.strip_suffix(".yaml")?;
+    path.starts_with("cluster-resources/custom-resources/")
+        .then(|| format!("{stem}.json"))
+}
+
+fn yaml_stem(file: &str) -> Option<String> {
+    file.strip_suffix(".yaml").map(str::to_string)
+}
+
 fn bundle_role(rest: &[&str]) -> Role {
     let json_stem = |file: &str| file.strip_suffix(".json").map(str::to_string);
     match rest {
@@ -293,12 +306,12 @@ fn bundle_role(rest: &[&str]) -> Role {
                 resource: None,
                 name: "custom-resources".to_string(),
             },
-            // Cluster-scoped custom resources; items carry their own kinds. The `.yaml`
-            // twins Troubleshoot writes beside them are not read, to avoid duplicates.
+            // Cluster-scoped custom resources; items carry their own kinds.
             Some(_) => custom_resources(None),
+            None if yaml_stem(file).is_some() => custom_resources(None),
             None => Role::Ignored,
         },
-        ["custom-resources", _crd, file] => match json_stem(file) {
+        ["custom-resources", _crd, file] => match json_stem(file).or_else(|| yaml_stem(file)) {
             Some(ns) => custom_resources(Some(ns)),
             None => Role::Ignored,
         },
@@ -408,8 +421,13 @@ mod tests {
                 "cluster-resources/custom-resources/w.example.com/ns.yaml",
                 ALL
             ),
-            Role::Ignored
+            custom_resources(Some("ns".to_string()))
         );
+        assert_eq!(
+            json_twin("cluster-resources/custom-resources/w.example.com/ns.yaml").as_deref(),
+            Some("cluster-resources/custom-resources/w.example.com/ns.json")
+        );
+        assert_eq!(json_twin("k8s/custom-resources/ns.yaml"), None);
         assert!(matches!(
             role("cluster-resources/pods-errors.json", ALL),
             Role::BundleErrors { resource: Some(r), .. } if r.kind == "Pod"

@@ -31,6 +31,9 @@ pub(crate) struct Head {
     /// Event times: `lastTimestamp`, `eventTime`, `firstTimestamp`,
     /// `series.lastObservedTime`, `deprecatedLastTimestamp`.
     pub event_times: [Option<Box<str>>; 5],
+    /// The newest observation time in the object's status (see `is_observation_time`)
+    /// or a Lease's `renewTime`.
+    pub observed: Option<Box<str>>,
 }
 
 /// An event's `involvedObject` or `regarding`.
@@ -81,6 +84,9 @@ impl<'de> DeserializeSeed<'de> for ItemSeed {
 pub(crate) struct Writer {
     text: String,
     verbatim: bool,
+    /// Inside an object's `status`, where times are observations.
+    pub(crate) in_status: bool,
+    observed: Option<Box<str>>,
 }
 
 thread_local! {
@@ -93,7 +99,31 @@ thread_local! {
 impl Writer {
     pub(crate) fn new(verbatim: bool) -> Self {
         let text = SCRATCH.with(|s| s.take()).unwrap_or_default();
-        Writer { text, verbatim }
+        Writer {
+            text,
+            verbatim,
+            in_status: false,
+            observed: None,
+        }
+    }
+
+    /// Keeps the newer of `time` and what was seen. RFC 3339 times in UTC, as the API
+    /// writes them, order as text to the second; fractions are not worth a parse.
+    pub(crate) fn observe(&mut self, time: Option<Box<str>>) {
+        let Some(time) = time else { return };
+        let second = |t: &str| t.get(..19).map(str::to_owned).unwrap_or_default();
+        if time.len() >= 20
+            && self
+                .observed
+                .as_deref()
+                .is_none_or(|seen| second(&time) > second(seen))
+        {
+            self.observed = Some(time);
+        }
+    }
+
+    pub(crate) fn take_observed(&mut self) -> Option<Box<str>> {
+        self.observed.take()
     }
 
     /// The text at its exact size; the buffer goes back for the next object.
@@ -158,6 +188,7 @@ pub(crate) fn read_object<'de, D: de::Deserializer<'de>>(
         },
     }
     .deserialize(deserializer)?;
+    head.observed = out.take_observed();
     let item = Item {
         json: out.finish(),
         head,
@@ -343,17 +374,31 @@ impl<'de> Visitor<'de> for Transcode<'_, '_, '_> {
             Mode::Plain | Mode::Scalar(_) | Mode::Items(_) => {
                 while let Some(key) = map.next_key_seed(KeySeed)? {
                     write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
-                    map.next_value_seed(Transcode::plain(out))?;
+                    if out.in_status && is_observation_time(&key) {
+                        let mut time = None;
+                        map.next_value_seed(Transcode {
+                            out,
+                            mode: Mode::Scalar(&mut time),
+                        })?;
+                        out.observe(time);
+                    } else {
+                        map.next_value_seed(Transcode::plain(out))?;
+                    }
                 }
             }
             Mode::Fields(fields) => {
                 while let Some(key) = map.next_key_seed(KeySeed)? {
                     write_key(out, &mut first, &key, matches!(key, Cow::Borrowed(_)));
+                    let mut time = None;
                     let mode = match fields.iter_mut().find(|(name, _)| *name == key) {
                         Some((_, slot)) => Mode::Scalar(slot),
+                        None if out.in_status && is_observation_time(&key) => {
+                            Mode::Scalar(&mut time)
+                        }
                         None => Mode::Plain,
                     };
                     map.next_value_seed(Transcode { out, mode })?;
+                    out.observe(time);
                 }
             }
             Mode::Labels(labels) => {
@@ -434,16 +479,25 @@ fn object_entry<'de, A: MapAccess<'de>>(
             });
         }
         "spec" => {
-            return map.next_value_seed(Transcode {
+            let mut renewed = None;
+            map.next_value_seed(Transcode {
                 out,
-                mode: Mode::Fields(&mut [("nodeName", &mut head.node_name)]),
-            });
+                mode: Mode::Fields(&mut [
+                    ("nodeName", &mut head.node_name),
+                    ("renewTime", &mut renewed),
+                ]),
+            })?;
+            out.observe(renewed);
+            return Ok(());
         }
         "status" => {
-            return map.next_value_seed(Transcode {
+            out.in_status = true;
+            let read = map.next_value_seed(Transcode {
                 out,
                 mode: Mode::Fields(&mut [("phase", &mut head.phase)]),
             });
+            out.in_status = false;
+            return read;
         }
         "involvedObject" | "regarding" => {
             let reference = if key == "regarding" {
@@ -469,6 +523,26 @@ fn object_entry<'de, A: MapAccess<'de>>(
         _ => Mode::Plain,
     };
     map.next_value_seed(Transcode { out, mode })
+}
+
+/// Times the kubelet and controllers write in `status` when they observe something
+/// (container states, conditions, heartbeats, job runs): never later than the capture,
+/// so a snapshot's "now" is at least the newest of them. Only in `status`: a spec may
+/// schedule a future time, and `deletionTimestamp` is set ahead by the grace period.
+pub(crate) fn is_observation_time(key: &str) -> bool {
+    matches!(
+        key,
+        "startedAt"
+            | "finishedAt"
+            | "startTime"
+            | "completionTime"
+            | "lastProbeTime"
+            | "lastTransitionTime"
+            | "lastHeartbeatTime"
+            | "lastUpdateTime"
+            | "lastScheduleTime"
+            | "lastSuccessfulTime"
+    )
 }
 
 /// `borrowed`: the key came straight from the input (see `Writer`).
