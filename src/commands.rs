@@ -629,8 +629,10 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
         let _ = writeln!(io.err, "error: {msg}");
         return EXIT_USAGE;
     }
+    let warnings = session.source.info().problems.clone();
     let ctx = report::Context {
         source_flag: &source_flag(&args.source),
+        warnings: &warnings,
     };
     if args.target.is_none() && runbook.target.when_absent == WhenAbsent::Symptomatic {
         return run_symptomatic(&round, runbook, &answers, args.output, &ctx, io).await;
@@ -742,7 +744,15 @@ async fn run_symptomatic(
         records.push(round.walk(runbook, target.as_deref(), answers).await);
     }
     let text = match output {
-        Format::Json => serde_json::to_string_pretty(&records).unwrap_or_default() + "\n",
+        Format::Json => {
+            let records: Vec<serde_json::Value> = records
+                .iter()
+                .map(|r| {
+                    serde_json::from_str(&report::walk(r, Format::Json, ctx)).unwrap_or_default()
+                })
+                .collect();
+            serde_json::to_string_pretty(&records).unwrap_or_default() + "\n"
+        }
         _ => records
             .iter()
             .map(|r| report::walk(r, output, ctx))
@@ -937,8 +947,10 @@ async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
         Err(code) => return code,
     };
     let report = crate::triage::triage(&session.round(catalog)).await;
+    let warnings = session.source.info().problems.clone();
     let ctx = report::Context {
         source_flag: &source_flag(&args.source),
+        warnings: &warnings,
     };
     let _ = io
         .out

@@ -340,6 +340,124 @@ fn a_broken_snapshot_file_is_named_and_the_rest_still_serves() {
     );
 }
 
+/// What the reader skipped reaches scripts: `--output json` of `run` (one walk or
+/// many) and `triage` carries `"warnings"` with file, line, column and message, and a
+/// bundle keeps them in errors.json.
+#[test]
+fn read_problems_are_in_every_json_output_and_the_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("snap");
+    copy_dir(Path::new(&example()), &snap);
+    std::fs::write(
+        snap.join("k8s/broken.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [oops\n",
+    )
+    .unwrap();
+    let snap = snap.to_str().unwrap();
+    let check = |warnings: &Value, what: &str| {
+        let w = warnings
+            .as_array()
+            .unwrap_or_else(|| panic!("{what}: no warnings array"));
+        assert_eq!(w.len(), 1, "{what}: {w:?}");
+        assert!(
+            w[0]["file"].as_str().unwrap().ends_with("k8s/broken.yaml"),
+            "{what}: {w:?}"
+        );
+        assert_eq!(w[0]["line"], 4, "{what}: {w:?}");
+        assert!(w[0]["column"].is_u64(), "{what}: {w:?}");
+        assert!(
+            !w[0]["message"].as_str().unwrap().is_empty(),
+            "{what}: {w:?}"
+        );
+    };
+    let one = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--output",
+        "json",
+        "--snapshot",
+        snap,
+        "--target",
+        "shop/reports-archive",
+    ]);
+    check(
+        &serde_json::from_str::<Value>(&one.stdout).unwrap()["warnings"],
+        "run",
+    );
+    // A runbook walked wherever its symptom shows prints an array: each record has them.
+    let nodes = tmp.path().join("nodes");
+    copy_dir(Path::new(&fixture("nnj-role-not-mapped-configmap")), &nodes);
+    std::fs::copy(
+        tmp.path().join("snap/k8s/broken.yaml"),
+        nodes.join("k8s/broken.yaml"),
+    )
+    .unwrap();
+    let many = ktriage(&[
+        "run",
+        "node-not-joining",
+        "--output",
+        "json",
+        "--snapshot",
+        nodes.to_str().unwrap(),
+    ]);
+    let many: Value = serde_json::from_str(&many.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", many.stdout, many.stderr));
+    assert!(!many.as_array().unwrap().is_empty(), "{many:#}");
+    check(&many[0]["warnings"], "run without --target");
+    let triage = ktriage(&["triage", "--output", "json", "--snapshot", snap]);
+    check(
+        &serde_json::from_str::<Value>(&triage.stdout).unwrap()["warnings"],
+        "triage",
+    );
+    // A clean source says so with an empty list rather than no field.
+    let clean = ktriage(&["triage", "--output", "json", "--snapshot", &example()]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&clean.stdout).unwrap()["warnings"],
+        serde_json::json!([])
+    );
+    let out = tmp.path().join("b.tar.gz");
+    let b = ktriage(&[
+        "bundle",
+        "--snapshot",
+        snap,
+        "--run",
+        "pvc-pending",
+        "--target",
+        "shop/reports-archive",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(out.is_file(), "{}", b.stderr);
+    let unpacked = tmp.path().join("b");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let tar = Command::new("tar")
+        .arg("-xzf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(tar.success());
+    let errors = walkdir_find(&unpacked, "errors.json");
+    let errors: Value = serde_json::from_str(&std::fs::read_to_string(errors).unwrap()).unwrap();
+    check(&errors["warnings"], "bundle errors.json");
+}
+
+fn walkdir_find(dir: &Path, name: &str) -> PathBuf {
+    find_file(dir, name).unwrap_or_else(|| panic!("no {name} under {}", dir.display()))
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    std::fs::read_dir(dir).ok()?.find_map(|entry| {
+        let path = entry.ok()?.path();
+        if path.is_dir() {
+            find_file(&path, name)
+        } else {
+            path.file_name().is_some_and(|n| n == name).then_some(path)
+        }
+    })
+}
+
 #[test]
 fn user_runbooks_override_and_broken_ones_do_not_stop_the_rest() {
     let config = tempfile::tempdir().unwrap();

@@ -255,7 +255,12 @@ pub fn files(input: Input<'_>) -> Files {
     files.insert("report.md".into(), report.into_bytes());
 
     let error_count = errors.len();
-    files.insert("errors.json".into(), pretty(&json!({"errors": errors})));
+    // The source's read problems beside what collection could not get: a bundle made
+    // from a partly unreadable snapshot says so in the same file.
+    files.insert(
+        "errors.json".into(),
+        pretty(&json!({"errors": errors, "warnings": info.problems})),
+    );
     let redaction_count = redactions.len();
     files.insert(
         "redactions.json".into(),
@@ -388,6 +393,7 @@ re-run a walk with `ktriage run RUNBOOK --snapshot {top}.tar.gz`.\n",
 
     let ctx = report::Context {
         source_flag: " --snapshot BUNDLE",
+        warnings: &[],
     };
     for (i, w) in walks.iter().map(|w| &w.record).enumerate() {
         let _ = writeln!(out, "## Walk {}\n", i + 1);

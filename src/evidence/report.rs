@@ -3,6 +3,7 @@
 //! JSON (the stable contract of `--output json`).
 
 use crate::runbook::record::{Status, WalkRecord};
+use crate::source::Problem;
 use crate::text::{sanitize, wrap};
 use crate::triage::TriageReport;
 use std::fmt::Write;
@@ -16,14 +17,16 @@ pub enum Format {
     Markdown,
 }
 
-/// How the reader can re-run or continue: the snapshot flag to repeat, if any.
+/// How the reader can re-run or continue: the snapshot flag to repeat, if any; and what
+/// the source could not read, which a script must see as well as a human.
 pub struct Context<'a> {
     pub source_flag: &'a str,
+    pub warnings: &'a [Problem],
 }
 
 pub fn walk(record: &WalkRecord, format: Format, ctx: &Context) -> String {
     match format {
-        Format::Json => serde_json::to_string_pretty(record).unwrap_or_default() + "\n",
+        Format::Json => json_with_warnings(record, ctx),
         Format::Text => walk_text(record, ctx),
         Format::Markdown => walk_markdown(record, ctx),
     }
@@ -31,10 +34,24 @@ pub fn walk(record: &WalkRecord, format: Format, ctx: &Context) -> String {
 
 pub fn triage(report: &TriageReport, format: Format, ctx: &Context) -> String {
     match format {
-        Format::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        Format::Json => json_with_warnings(report, ctx),
         Format::Text => triage_text(report, ctx),
         Format::Markdown => triage_markdown(report, ctx),
     }
+}
+
+/// The record as JSON with `"warnings": [{file, line, column, message}]`: what the reader
+/// skipped or could not read (empty when nothing), so a script never takes a partial
+/// read for a whole one.
+fn json_with_warnings(value: &impl serde::Serialize, ctx: &Context) -> String {
+    let mut json = serde_json::to_value(value).unwrap_or_default();
+    if let Some(object) = json.as_object_mut() {
+        object.insert(
+            "warnings".into(),
+            serde_json::to_value(ctx.warnings).unwrap_or_default(),
+        );
+    }
+    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
 }
 
 /// The command that walks a runbook over the same source.
