@@ -420,8 +420,24 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<(LiveSource, S
         region: args.region.clone(),
         profile: args.profile.clone(),
     };
+    // Said from the first second: an unreachable server takes a minute to give up on,
+    // and a blank terminal for that long reads as a hang.
+    // The description names the context and its server: `context prod-eu (https://…)`.
+    let where_to = sanitize(&source.info().description);
+    let _ = writeln!(io.err, "connecting to {where_to}…");
+    let _ = io.err.flush();
+    let err = &mut *io.err;
+    let mut retrying = |attempt: u32, why: &str| {
+        let _ = writeln!(
+            err,
+            "connecting to {where_to}… attempt {attempt} of {} ({})",
+            live::request::ATTEMPTS,
+            sanitize(why)
+        );
+        let _ = err.flush();
+    };
     // Credentials may take seconds (SSO, instance metadata): look while the API answers.
-    let (probe, link) = tokio::join!(source.probe(), async {
+    let (probe, link) = tokio::join!(source.probe(&mut retrying), async {
         if args.no_aws {
             AwsLink::off(source.info().cluster.clone())
         } else {

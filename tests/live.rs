@@ -698,3 +698,52 @@ fn the_live_comparisons_hold_with_the_clock_a_year_ahead() {
         .unwrap_or(0);
     assert!(passed >= 8, "the re-run ran {passed} tests:\n{stdout}");
 }
+
+/// An API server that cannot be reached is said to be tried from the first second, each
+/// attempt counted, then the error: never silence for a minute, and never the
+/// interface's "press r" on a command line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_tried_visibly_then_named() {
+    let catalog = Catalog::load(&[]);
+    // A port that was just free: nothing listens there, so every connect is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = dir.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: prod-eu\nclusters:\n- name: c\n  cluster: {{server: \"http://127.0.0.1:{port}\"}}\n\
+             contexts:\n- name: prod-eu\n  context: {{cluster: c, user: u}}\nusers:\n- name: u\n  user: {{token: t}}\n"
+        ),
+    )
+    .unwrap();
+    let args = [
+        "triage",
+        "--no-aws",
+        "--kubeconfig",
+        &kubeconfig.display().to_string(),
+    ]
+    .map(String::from);
+    let (code, out, err) = ktriage(&catalog, &args).await;
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let server = format!("(http://127.0.0.1:{port}/)");
+    let first = lines
+        .iter()
+        .position(|l| l.starts_with("connecting to ") && l.contains("prod-eu"))
+        .unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(lines[first].matches(&server).count(), 1, "{err}");
+    for attempt in 2..=4 {
+        let at = lines
+            .iter()
+            .position(|l| l.contains(&format!("attempt {attempt} of 4")))
+            .unwrap_or_else(|| panic!("attempt {attempt}: {err}"));
+        assert!(at > first, "{err}");
+    }
+    assert!(err.contains("cannot reach the cluster"), "{err}");
+    assert!(!err.contains("press r"), "{err}");
+}

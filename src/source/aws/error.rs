@@ -59,7 +59,7 @@ where
             ) {
                 return Failure::Fact(FactError::unavailable(
                     format!("AWS rejected the credentials for {}: {said}", call.action),
-                    "refresh them (`aws sso login`, or a new session) and press r",
+                    "refresh them (`aws sso login`, or a new session) and try again",
                 ));
             }
             if code == "ResourceNotFoundException" {
@@ -93,7 +93,7 @@ where
             Failure::Fact(FactError::Transient {
                 reason: format!("cannot reach AWS for {}: {}", call.action, in_words(err)),
                 hint:
-                    "check the network path to the AWS endpoints (proxy, VPC endpoints) and press r"
+                    "check the network path to the AWS endpoints (proxy, VPC endpoints) and try again"
                         .into(),
             })
         }

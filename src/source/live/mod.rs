@@ -99,13 +99,13 @@ impl LiveSource {
     /// One request before any walk, so that unreachable servers and failing credentials
     /// are said once, plainly, instead of as an unknown on every step. The server's
     /// `gitVersion` on success.
-    pub async fn probe(&self) -> Result<String, FactError> {
+    pub async fn probe(&self, retrying: &mut impl FnMut(u32, &str)) -> Result<String, FactError> {
         let intent = Intent {
             verb: "get",
             resource: "/version".into(),
             namespace: None,
         };
-        match request::get(&self.api, "/version", &intent).await? {
+        match request::get_reporting(&self.api, "/version", &intent, retrying).await? {
             Reply::Ok(body) => Ok(serde_json::from_slice::<Value>(&body)
                 .ok()
                 .and_then(|v| v.get("gitVersion")?.as_str().map(str::to_string))

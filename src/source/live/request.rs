@@ -71,9 +71,23 @@ pub struct Api {
 }
 
 pub async fn get(api: &Api, path: &str, intent: &Intent) -> Result<Reply, FactError> {
+    get_reporting(api, path, intent, &mut |_, _| {}).await
+}
+
+/// `get`, telling `retrying(attempt, why the last one failed)` before each attempt after
+/// the first, so that a user waiting on an unreachable server sees it being tried.
+pub async fn get_reporting(
+    api: &Api,
+    path: &str,
+    intent: &Intent,
+    retrying: &mut impl FnMut(u32, &str),
+) -> Result<Reply, FactError> {
     let mut backoff = FIRST_BACKOFF;
     let mut last = String::new();
     for attempt in 1..=ATTEMPTS {
+        if attempt > 1 {
+            retrying(attempt, &last);
+        }
         let outcome = tokio::time::timeout(REQUEST_TIMEOUT, once(api, path)).await;
         let wait = match outcome {
             Err(_elapsed) => {
@@ -130,12 +144,8 @@ pub async fn get(api: &Api, path: &str, intent: &Intent) -> Result<Reply, FactEr
         }
     }
     Err(FactError::Transient {
-        reason: format!(
-            "{} {path}: {last} (after {ATTEMPTS} attempts)",
-            intent.verb
-        ),
-        hint: "the API server is overloaded or unreachable; press r to re-run the round when it recovers"
-            .into(),
+        reason: format!("{} {path}: {last} (after {ATTEMPTS} attempts)", intent.verb),
+        hint: "the API server is overloaded or unreachable: try again when it answers".into(),
     })
 }
 
