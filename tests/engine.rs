@@ -373,14 +373,141 @@ fn an_unknown_side_does_not_matter_when_the_other_decides() {
         .with(get("Namespace", "", None, "b"), Ok(ns("b")));
     let r = walk(&c, "tri", None, &[], &w);
     assert_eq!(r.conclusion.as_ref().unwrap().code, "YES");
-    // The summary reads the unknown fact: it says so instead of inventing a value.
-    assert!(
-        r.conclusion
-            .unwrap()
-            .summary
-            .starts_with("a is unknown (a: unavailable: no Namespace objects"),
-        "summary"
+    // The summary reads the unknown fact: it says so instead of inventing a value, and the
+    // reason is on the missing list, not in the sentence.
+    assert_eq!(r.conclusion.unwrap().summary, "a is (not seen)");
+    assert_eq!(r.missing.len(), 1);
+    assert_eq!(r.missing[0].fact, "a");
+    assert_eq!(
+        r.missing[0].reason,
+        "unavailable: no Namespace objects in this snapshot"
     );
+}
+
+const TEXTS: &str = r#"
+id: texts
+title: Texts
+target: {kind: Pod}
+facts:
+  node: {get: {kind: Node, name: '${target.spec.nodeName}'}}
+  nodeName: {value: 'target.spec.nodeName'}
+steps:
+  - id: phase
+    title: 'Is ${target.metadata.name} running?'
+    check: 'target.status.phase == "Running"'
+    then: running
+    else: elsewhere
+  - id: elsewhere
+    title: Where?
+    ask:
+      question: 'Look at node ${nodeName}.'
+      command: 'kubectl describe node ${nodeName}'
+      lookFor: 'conditions of ${nodeName}'
+      choices:
+        - {id: ok, label: Fine, goto: running}
+conclusions:
+  - id: running
+    code: RUNNING
+    severity: info
+    title: 'Running on ${node.metadata.name}'
+    summary: 'Node ${node.metadata.name}, kernel ${node.status.nodeInfo.kernelVersion}.'
+    remediation:
+      - 'Nothing to do.'
+      - 'Drain ${node.metadata.name} if it misbehaves.'
+    commands:
+      - run: 'kubectl get pod -n ${target.metadata.namespace} ${target.metadata.name}'
+      - run: 'kubectl describe node ${node.metadata.name}'
+      - run: 'kubectl cordon ${nodeName}'
+        changes: true
+    followUp: {runbook: texts, target: '${target.metadata.namespace}/${node.metadata.name}'}
+"#;
+
+#[test]
+fn unknown_parts_never_go_inside_text_and_commands_that_need_them_are_left_out() {
+    let c = catalog(&[TEXTS]);
+    let w = World::new()
+        .with(
+            get("Pod", "", Some("a"), "p"),
+            Ok(pod(
+                "a",
+                "p",
+                json!({"spec": {"nodeName": "n1", "containers": []}}),
+            )),
+        )
+        .with(
+            get("Node", "", None, "n1"),
+            Err(FactError::unavailable(
+                "cannot get nodes (RBAC)",
+                "grant get on nodes",
+            )),
+        );
+    let r = walk(&c, "texts", Some("a/p"), &[], &w);
+    let concl = r.conclusion.unwrap();
+    assert_eq!(concl.title, "Running on (not seen)");
+    assert_eq!(concl.summary, "Node (not seen), kernel (not seen).");
+    assert_eq!(concl.remediation, ["Nothing to do."]);
+    let runs: Vec<&str> = concl.commands.iter().map(|c| c.run.as_str()).collect();
+    assert_eq!(runs, ["kubectl get pod -n a p", "kubectl cordon n1"]);
+    assert!(
+        concl.follow_up.is_none(),
+        "a follow-up to an unknown target"
+    );
+    // Said once, with what would resolve it.
+    assert_eq!(r.missing.len(), 1, "{:?}", r.missing);
+    assert_eq!(r.missing[0].fact, "node");
+    assert_eq!(r.missing[0].hint, "grant get on nodes");
+
+    // A field that is not there is not seen either: never the interpreter's "No such key".
+    let w = World::new().with(
+        get("Pod", "", Some("a"), "p"),
+        Ok(pod("a", "p", json!({"status": {"phase": "Pending"}}))),
+    );
+    let r = walk(&c, "texts", Some("a/p"), &[], &w);
+    let q = r.question.unwrap();
+    assert_eq!(q.prompt, "Look at node (not seen).");
+    assert_eq!(
+        q.command, None,
+        "a command to run elsewhere is shown only whole"
+    );
+    assert_eq!(q.look_for.as_deref(), Some("conditions of (not seen)"));
+    assert!(
+        r.missing
+            .iter()
+            .any(|m| m.fact == "nodeName" && m.reason.contains("No such key")),
+        "{:?}",
+        r.missing
+    );
+}
+
+const HANDOVER_UNKNOWN: &str = r#"
+id: hands
+title: Hands over
+target: {kind: Pod}
+facts:
+  claim: {get: {kind: PersistentVolumeClaim, namespace: '${target.metadata.namespace}', name: data}}
+steps:
+  - id: go
+    title: The claim
+    handover: {runbook: second, target: '${target.metadata.namespace}/${claim.metadata.name}'}
+conclusions: []
+"#;
+
+#[test]
+fn a_handover_to_an_unknown_target_stops_inconclusive() {
+    let c = catalog(&[HANDOVER_UNKNOWN, HANDOVER_A, HANDOVER_B]);
+    let w = World::new()
+        .with(get("Pod", "", Some("a"), "p"), Ok(pod("a", "p", json!({}))))
+        .with(
+            get("PersistentVolumeClaim", "", Some("a"), "data"),
+            Err(FactError::unavailable("not captured", "capture claims")),
+        );
+    let r = walk(&c, "hands", Some("a/p"), &[], &w);
+    assert_eq!(r.status, Status::Inconclusive);
+    assert_eq!(r.path.len(), 1);
+    assert_eq!(r.path[0].outcome, Outcome::Unknown);
+    assert_eq!(r.missing[0].fact, "claim");
+    // The other runbook was never walked with a made-up target.
+    assert_eq!(w.asked.borrow().len(), 2);
 }
 
 #[test]

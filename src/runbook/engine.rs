@@ -410,8 +410,12 @@ impl<'a> Walker<'a> {
                     }
                     let (Some(prompt), Some(command), Some(look_for)) = (
                         self.render(scope, question),
-                        opt(command.as_ref().map(|c| self.render(scope, c))),
-                        opt(look_for.as_ref().map(|c| self.render(scope, c))),
+                        opt(command.as_ref().map(|c| {
+                            // A command to run elsewhere is shown only whole.
+                            self.render_text(scope, c)
+                                .map(|r| r.unknown.is_empty().then_some(r.text))
+                        })),
+                        opt(look_for.as_ref().map(|c| self.render(scope, c).map(Some))),
                     ) else {
                         return Flow::Pending;
                     };
@@ -439,8 +443,19 @@ impl<'a> Walker<'a> {
                 }
                 StepKind::Handover { runbook, target } => {
                     let target_ref = match target {
-                        Some(t) => match self.render(scope, t) {
-                            Some(r) => Some(r),
+                        Some(t) => match self.render_text(scope, t) {
+                            Some(r) if r.unknown.is_empty() => Some(r.text),
+                            // Which object to continue with is not known: walking one named
+                            // "(not seen)" would only report that it does not exist.
+                            Some(r) => {
+                                record(
+                                    Outcome::Unknown,
+                                    format!("unknown: {}", unknown_reason(&r.unknown)),
+                                    None,
+                                    &mut self.path,
+                                );
+                                return Flow::Inconclusive;
+                            }
                             None => return Flow::Pending,
                         },
                         None => None,
@@ -527,26 +542,41 @@ impl<'a> Walker<'a> {
                 });
             }
         }
+        // A step to take or a command to copy is left out when a part of it is unknown:
+        // "(not seen)" as an argument would be run or followed as written. What it lacked
+        // is on the missing list.
         let mut remediation = Vec::new();
         for r in &c.remediation {
-            remediation.push(self.render(scope, r)?);
+            let r = self.render_text(scope, r)?;
+            if r.unknown.is_empty() {
+                remediation.push(r.text);
+            }
         }
         let mut commands = Vec::new();
         for cmd in &c.commands {
-            commands.push(CommandRecord {
-                run: self.render(scope, &cmd.run)?,
-                description: cmd.description.clone(),
-                changes: cmd.changes,
-            });
+            let run = self.render_text(scope, &cmd.run)?;
+            if run.unknown.is_empty() {
+                commands.push(CommandRecord {
+                    run: run.text,
+                    description: cmd.description.clone(),
+                    changes: cmd.changes,
+                });
+            }
         }
         let follow_up = match &c.follow_up {
-            Some((runbook, target)) if self.catalog.get(runbook).is_some() => Some(FollowUp {
-                runbook: runbook.clone(),
-                target: match target {
-                    Some(t) => Some(self.render(scope, t)?),
-                    None => None,
-                },
-            }),
+            Some((runbook, target)) if self.catalog.get(runbook).is_some() => match target {
+                Some(t) => {
+                    let t = self.render_text(scope, t)?;
+                    t.unknown.is_empty().then(|| FollowUp {
+                        runbook: runbook.clone(),
+                        target: Some(t.text),
+                    })
+                }
+                None => Some(FollowUp {
+                    runbook: runbook.clone(),
+                    target: None,
+                }),
+            },
             _ => None,
         };
         Some(ConclusionRecord {
@@ -611,18 +641,29 @@ impl<'a> Walker<'a> {
 
     /// Renders a template; `None` while a fact it needs is still being fetched.
     fn render(&mut self, scope: &mut Scope, t: &Template) -> Option<String> {
-        let mut out = String::new();
+        self.render_text(scope, t).map(|r| r.text)
+    }
+
+    /// Renders a template, saying which parts could not be. An unknown part reads
+    /// [`NOT_SEEN`] and its facts go on the missing list, where the reason and what would
+    /// resolve it are said once: the reason inside a sentence (or the interpreter's
+    /// "No such key") reads as if it were cluster data, and cannot be copied or acted on.
+    fn render_text(&mut self, scope: &mut Scope, t: &Template) -> Option<Rendered> {
+        let mut out = Rendered {
+            text: String::new(),
+            unknown: Vec::new(),
+        };
         for part in &t.parts {
             match part {
-                TemplatePart::Text(s) => out.push_str(s),
+                TemplatePart::Text(s) => out.text.push_str(s),
                 TemplatePart::Expr(e) => match self.eval(scope, e) {
                     Eval::Pending => return None,
-                    Eval::Value(v) => out.push_str(&render(&v)),
-                    // Shown in place, and listed with what would resolve it.
+                    Eval::Value(v) => out.text.push_str(&render(&v)),
                     other => {
                         let fails = self.as_unknown(other, e);
                         self.note_missing(&fails);
-                        out.push_str(&format!("unknown ({})", unknown_reason(&fails)));
+                        out.text.push_str(NOT_SEEN);
+                        out.unknown.extend(fails);
                     }
                 },
             }
@@ -1134,12 +1175,23 @@ impl VariableResolver for Spy<'_> {
     }
 }
 
-fn opt(v: Option<Option<String>>) -> Option<Option<String>> {
+/// `None` (no such field) is a known absence; `Some(None)` is still pending.
+fn opt(v: Option<Option<Option<String>>>) -> Option<Option<String>> {
     match v {
         None => Some(None),
         Some(None) => None,
-        Some(Some(s)) => Some(Some(s)),
+        Some(Some(s)) => Some(s),
     }
+}
+
+/// What an unknown part of a text reads as. The missing list says which fact, why, and
+/// what would provide it.
+pub const NOT_SEEN: &str = "(not seen)";
+
+struct Rendered {
+    text: String,
+    /// Why parts of it could not be rendered (empty when it is whole).
+    unknown: Vec<Fail>,
 }
 
 struct Queries {
