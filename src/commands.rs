@@ -349,7 +349,17 @@ async fn interface(
     )
     .await
     {
-        Ok(()) => 0,
+        Ok(tui::Ended::Quit) => 0,
+        // As a shell reports a process a signal ended: 128 + its number. The message may
+        // find no terminal (SIGHUP); the log has it either way.
+        Ok(tui::Ended::Signalled(name, number)) => {
+            tracing::info!(signal = name, "interface stopped by a signal");
+            let _ = writeln!(
+                io.err,
+                "ktriage: stopped by {name}; the terminal was restored"
+            );
+            128 + number
+        }
         Err(e) => {
             let _ = writeln!(io.err, "error: {}", sanitize(&e));
             EXIT_FAILURE

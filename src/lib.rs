@@ -9,6 +9,7 @@ pub mod evidence;
 pub mod facts;
 pub mod kinds;
 pub mod logging;
+pub mod panics;
 pub mod runbook;
 pub mod serve;
 pub mod source;

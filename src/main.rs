@@ -6,6 +6,9 @@ fn main() {
     // Installed before anything else so a panic still prints a report (and, once the
     // TUI takes the terminal, restores it first).
     let _ = color_eyre::install();
+    // Over it: a panic caught where it happens (a CEL evaluation, a background job) is
+    // logged, not reported as the process's end.
+    ktriage::panics::install();
     ktriage::logging::init();
     let cli = ktriage::cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -458,6 +458,32 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     })
 }
 
+/// The CEL interpreter panics on a `format` precision it cannot allocate: that fails
+/// the expression (the walk is inconclusive, saying why), never the process.
+#[test]
+fn an_expression_that_panics_the_interpreter_fails_alone() {
+    let config = tempfile::tempdir().unwrap();
+    let dir = config.path().join("ktriage/runbooks");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("boom.yaml"),
+        "id: boom\ntitle: Boom\ntarget: {kind: Cluster}\nsteps:\n  - id: a\n    title: A\n    check: '\"%.99999999999f\".format([1.0]) != \"\"'\n    then: c\n    else: c\nconclusions:\n  - {id: c, code: C, severity: info, title: C, summary: C}\n",
+    )
+    .unwrap();
+    let o = ktriage_in(
+        &["run", "boom", "--snapshot", &example()],
+        Some(config.path()),
+    );
+    assert_eq!(o.code, 5, "{}{}", o.stdout, o.stderr);
+    assert!(!o.stderr.contains("panicked"), "{}", o.stderr);
+    assert!(
+        o.stdout
+            .contains("the CEL interpreter failed on this expression"),
+        "{}",
+        o.stdout
+    );
+}
+
 #[test]
 fn user_runbooks_override_and_broken_ones_do_not_stop_the_rest() {
     let config = tempfile::tempdir().unwrap();

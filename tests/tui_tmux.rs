@@ -850,3 +850,71 @@ fn keys_are_answered_while_the_api_is_slow() {
     t.keys(&["q"]);
     assert_eq!(t.wait_for_exit(), "0");
 }
+
+/// The pid of the program the pane's script runs (the script's only child).
+fn program_pid(t: &Tmux) -> String {
+    let script = t.display("#{pane_pid}");
+    let out = Command::new("pgrep")
+        .args(["-P", &script])
+        .output()
+        .expect("pgrep runs");
+    let pids = String::from_utf8_lossy(&out.stdout);
+    pids.lines()
+        .next()
+        .unwrap_or_else(|| panic!("no child of the pane's script {script}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_signal_ends_the_interface_with_the_terminal_restored() {
+    if !have_tmux() {
+        return;
+    }
+    // SIGHUP is what a dropped SSH or SSM session sends; SIGTERM what `kill` and systemd do.
+    for (signal, status) in [("TERM", "143"), ("HUP", "129")] {
+        let t = Tmux::start(
+            &format!("signal-{signal}"),
+            (80, 24),
+            false,
+            &["open", &fixture("evict-memory-pressure")],
+        );
+        wait_for_suggestions(&t);
+        assert_eq!(
+            t.display("#{alternate_on}"),
+            "1",
+            "alternate screen while running"
+        );
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &program_pid(&t)])
+            .status()
+            .expect("kill runs");
+        assert!(killed.success(), "kill -{signal}");
+        assert_eq!(
+            t.wait_for_exit(),
+            status,
+            "SIG{signal}: exit status:\n{}",
+            t.screen()
+        );
+        assert_eq!(
+            t.display("#{alternate_on}"),
+            "0",
+            "SIG{signal}: still in the alternate screen"
+        );
+        assert_eq!(
+            t.display("#{cursor_flag}"),
+            "1",
+            "SIG{signal}: cursor hidden"
+        );
+        let modes = modes_after_exit(&t);
+        assert!(
+            modes.iter().any(|m| m == "icanon") && modes.iter().any(|m| m == "echo"),
+            "SIG{signal}: raw mode left on: {modes:?}"
+        );
+        assert!(
+            t.screen().contains(&format!("stopped by SIG{signal}")),
+            "SIG{signal}: says why it stopped:\n{}",
+            t.screen()
+        );
+    }
+}

@@ -127,7 +127,14 @@ impl Expression {
     }
 
     pub fn eval(&self, ctx: &Context) -> ResolveResult {
-        self.program.execute(ctx)
+        // The interpreter panics on some inputs (a `format` precision it cannot allocate):
+        // that is this expression failing, not the process.
+        crate::panics::guard(|| self.program.execute(ctx)).unwrap_or_else(|panic| {
+            Err(ExecutionError::function_error(
+                "(interpreter)",
+                format!("the CEL interpreter failed on this expression: {panic}"),
+            ))
+        })
     }
 }
 

@@ -64,6 +64,8 @@ pub enum Msg {
         state: Option<ClusterState>,
         at: DateTime<Utc>,
     },
+    /// Triage ended without a report (a bug): said, and `r` tries again.
+    TriageFailed(String),
     LiveState {
         state: ClusterState,
         freshness: Vec<(String, Freshness)>,
@@ -422,6 +424,12 @@ impl App {
                 self.suggestion_selected = self
                     .suggestion_selected
                     .min(self.suggestion_rows().saturating_sub(1));
+                Vec::new()
+            }
+            Msg::TriageFailed(error) => {
+                self.triage.loading_since = None;
+                self.state.loading_since = None;
+                self.flash = Some(format!("triage failed: {error}"));
                 Vec::new()
             }
             Msg::LiveState { state, freshness } => {

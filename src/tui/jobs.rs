@@ -73,13 +73,51 @@ pub async fn execute(job: Job, ctx: &Context, round: &RoundState) -> Msg {
     execute_with(job, ctx, round, &ExportControl::detached()).await
 }
 
-/// [`execute`], with the runner's hold on the export (its progress and cancel flag).
+/// [`execute`], with the runner's hold on the export (its progress and cancel flag). A
+/// job that panics (a bug) ends with its failure shown, never a screen that waits for an
+/// answer that cannot come.
 pub async fn execute_with(
     job: Job,
     ctx: &Context,
     round: &RoundState,
     control: &ExportControl,
 ) -> Msg {
+    let failed = failure(&job);
+    crate::panics::guard_future(work(job, ctx, round, control))
+        .await
+        .unwrap_or_else(|panic| failed(format!("ktriage failed (a bug; see the log): {panic}")))
+}
+
+/// The message a job ends with when it fails without an answer of its own (a panic).
+pub fn failure(job: &Job) -> impl FnOnce(String) -> Msg + Send + 'static {
+    let job = match job {
+        Job::Triage { .. } => Failed::Triage,
+        Job::Targets { runbook, .. } => Failed::Targets(runbook.clone()),
+        Job::Walk { seq, .. } => Failed::Walk(*seq),
+        Job::Export { .. } => Failed::Export,
+        Job::CancelExport => Failed::Cancel,
+    };
+    move |error| match job {
+        Failed::Triage => Msg::TriageFailed(error),
+        Failed::Targets(runbook) => Msg::Targets {
+            runbook,
+            result: Err(error),
+        },
+        Failed::Walk(seq) => Msg::WalkFailed { seq, error },
+        Failed::Export => Msg::Exported(Err(error)),
+        Failed::Cancel => Msg::ExportProgress(error),
+    }
+}
+
+enum Failed {
+    Triage,
+    Targets(String),
+    Walk(u64),
+    Export,
+    Cancel,
+}
+
+async fn work(job: Job, ctx: &Context, round: &RoundState, control: &ExportControl) -> Msg {
     let r = Round::new(&ctx.catalog, &*ctx.source, &round.cache, &round.env);
     match job {
         Job::Triage { .. } => {
@@ -228,4 +266,37 @@ async fn state_of(r: &Round<'_>, now: DateTime<Utc>) -> cluster_state::ClusterSt
         }
     }
     cluster_state::summarize(&inputs, now)
+}
+
+#[cfg(test)]
+mod failure_tests {
+    use super::*;
+
+    /// Every job ends with a message its screen is waiting for, even when it panics.
+    #[test]
+    fn a_failed_job_ends_the_way_its_screen_waits_for() {
+        let walk = Job::Walk {
+            seq: 7,
+            runbook: "r".into(),
+            target: None,
+            answers: Default::default(),
+            fresh: false,
+        };
+        assert!(matches!(
+            failure(&walk)("boom".into()),
+            Msg::WalkFailed { seq: 7, error } if error == "boom"
+        ));
+        let targets = Job::Targets {
+            runbook: "r".into(),
+            fresh: false,
+        };
+        assert!(matches!(
+            failure(&targets)("boom".into()),
+            Msg::Targets { runbook, result: Err(_) } if runbook == "r"
+        ));
+        assert!(matches!(
+            failure(&Job::Triage { fresh: true })("boom".into()),
+            Msg::TriageFailed(_)
+        ));
+    }
 }

@@ -155,7 +155,10 @@ fn take_terminal() -> std::io::Result<(TerminalGuard, Term)> {
     // Restore before the previous hook (color-eyre's) prints, so the report is readable.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
+        // A caught panic (a job's) leaves the interface running: keep its terminal.
+        if !crate::panics::guarded() {
+            restore_terminal();
+        }
         previous(info);
     }));
     crossterm::terminal::enable_raw_mode()?;
@@ -172,7 +175,16 @@ fn take_terminal() -> std::io::Result<(TerminalGuard, Term)> {
 
 /// Runs the interface until the user quits. Errors are for the caller to print once the
 /// terminal is back.
-pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Result<(), String> {
+/// How the interface ended when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ended {
+    /// The user quit.
+    Quit,
+    /// A signal stopped it (its name and number); the terminal was restored first.
+    Signalled(&'static str, i32),
+}
+
+pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Result<Ended, String> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(
             "the interface needs a terminal (stdin and stdout); for scripts use \
@@ -224,6 +236,7 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
     if let Ok(size) = terminal.size() {
         app.update(Msg::Resize(size.width, size.height));
     }
+    let mut signals = Signals::new().map_err(|e| format!("cannot watch for signals: {e}"))?;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(TICK);
     let mut refresh = tokio::time::interval(LIVE_TRIAGE_EVERY);
@@ -238,7 +251,7 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
                 Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
                 Some(Ok(_)) => Msg::Tick(crate::clock::now()),
                 Some(Err(e)) => break Err(format!("cannot read the terminal: {e}")),
-                None => break Ok(()),
+                None => break Ok(Ended::Quit),
             },
             _ = tick.tick() => Msg::Tick(crate::clock::now()),
             _ = refresh.tick(), if opened.live.is_some() => {
@@ -249,12 +262,13 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
                 Msg::Tick(crate::clock::now())
             }
             Some(msg) = rx.recv() => msg,
+            (name, number) = signals.next() => break Ok(Ended::Signalled(name, number)),
         };
         for job in app.update(msg) {
             runner.spawn(job);
         }
         if app.quit {
-            break Ok(());
+            break Ok(Ended::Quit);
         }
     };
     if let Some(w) = watcher {
@@ -263,6 +277,38 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
     drop(terminal);
     drop(guard);
     result
+}
+
+/// The signals that end the interface (a dropped SSH session sends SIGHUP, `kill` and
+/// systemd SIGTERM): the loop ends, so the terminal is restored as on quit, not left
+/// in raw mode on the alternate screen.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+        })
+    }
+
+    /// The next signal's name and number (POSIX numbers, the same on every Unix).
+    async fn next(&mut self) -> (&'static str, i32) {
+        tokio::select! {
+            _ = self.term.recv() => ("SIGTERM", 15),
+            _ = self.hup.recv() => ("SIGHUP", 1),
+            _ = self.int.recv() => ("SIGINT", 2),
+            _ = self.quit.recv() => ("SIGQUIT", 3),
+        }
+    }
 }
 
 /// Watches the panel's kinds and sends a summary every couple of seconds.
