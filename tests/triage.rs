@@ -434,3 +434,33 @@ fn a_claim_handed_to_its_provisioner_is_suggested_without_its_storage_class() {
         "{claim:#}"
     );
 }
+
+/// A node that is booting or NotReady is not a node that never joined: node-not-joining
+/// is critical only when fewer nodes *registered* than desired for longer than instances
+/// take to join; registered nodes that stay NotReady are a warning, and nodes that
+/// registered seconds ago are nothing yet.
+#[test]
+fn node_not_joining_is_suggested_for_missing_nodes_not_starting_ones() {
+    let of = |dir: &str, group: &str| -> Vec<String> {
+        triage(&fixtures().join(dir))
+            .iter()
+            .filter(|s| about(s, "node-not-joining", Some(group)))
+            .map(|s| s["severity"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        of("nnj-node-booting", "ng-ml-inference"),
+        Vec::<String>::new(),
+        "two nodes registered 45 s ago and initialising their CNI"
+    );
+    assert_eq!(
+        of("nnj-joined-not-ready", "ng-ml-inference"),
+        ["warning"],
+        "registered 14 minutes ago and still NotReady: joining worked"
+    );
+    assert_eq!(
+        of("nnj-role-not-mapped-api", "ng-arm64"),
+        ["critical"],
+        "instances that never registered"
+    );
+}

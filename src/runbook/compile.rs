@@ -904,10 +904,15 @@ impl Compiler<'_> {
             .commands
             .iter()
             .filter_map(|cmd| {
+                let when = match &cmd.when {
+                    Some(w) => Some(self.expr(w, Scope::Walk)?),
+                    None => None,
+                };
                 Some(Command {
                     run: self.template(&cmd.run)?,
                     description: cmd.description.clone(),
                     changes: cmd.changes,
+                    when,
                 })
             })
             .collect();

@@ -545,15 +545,29 @@ impl<'a> Walker<'a> {
         // A step to take or a command to copy is left out when a part of it is unknown:
         // "(not seen)" as an argument would be run or followed as written. What it lacked
         // is on the missing list.
+        // A step that renders empty is one its own condition left out (`${api ? "…" : ""}`).
         let mut remediation = Vec::new();
         for r in &c.remediation {
             let r = self.render_text(scope, r)?;
-            if r.unknown.is_empty() {
+            if r.unknown.is_empty() && !r.text.trim().is_empty() {
                 remediation.push(r.text);
             }
         }
         let mut commands = Vec::new();
         for cmd in &c.commands {
+            if let Some(when) = &cmd.when {
+                match self.eval(scope, when) {
+                    Eval::Pending => return None,
+                    Eval::Value(Value::Bool(true)) => {}
+                    Eval::Value(Value::Bool(false)) => continue,
+                    // Whether it fits is not known: shown, it could be the wrong fix.
+                    other => {
+                        let fails = self.as_unknown(other, when);
+                        self.note_missing(&fails);
+                        continue;
+                    }
+                }
+            }
             let run = self.render_text(scope, &cmd.run)?;
             if run.unknown.is_empty() {
                 commands.push(CommandRecord {

@@ -441,6 +441,10 @@ pub struct CommandDoc {
     /// deliberately, never as a check.
     #[serde(default)]
     pub changes: bool,
+    /// CEL: shown only when this holds (a command that fits one authentication mode, one
+    /// kind of owner). Unknown leaves the command out.
+    #[serde(default)]
+    pub when: Option<Cel>,
 }
 
 /// Test cases beside a runbook (`NAME.tests.yaml`).
@@ -482,4 +486,11 @@ pub struct ExpectDoc {
     /// Substrings the conclusion summary or evidence must contain.
     #[serde(default)]
     pub quotes: Vec<String>,
+    /// The conclusion's commands, in order: the i-th must contain the i-th substring, and
+    /// there are no others (a command that does not fit the cluster must be left out).
+    #[serde(default)]
+    pub commands: Option<Vec<String>>,
+    /// The conclusion's remediation steps, in order, the same way.
+    #[serde(default)]
+    pub remediation: Option<Vec<String>>,
 }

@@ -494,4 +494,5 @@ pub struct Command {
     pub run: Template,
     pub description: Option<String>,
     pub changes: bool,
+    pub when: Option<Expression>,
 }

@@ -263,6 +263,26 @@ fn check(expect: &super::format::ExpectDoc, record: &WalkRecord) -> Vec<String> 
             ));
         }
     }
+    if let Some(c) = &record.conclusion {
+        let runs: Vec<&str> = c.commands.iter().map(|c| c.run.as_str()).collect();
+        let steps: Vec<&str> = c.remediation.iter().map(String::as_str).collect();
+        for (what, want, got) in [
+            ("commands", &expect.commands, runs),
+            ("remediation", &expect.remediation, steps),
+        ] {
+            if let Some(want) = want
+                && (want.len() != got.len()
+                    || want.iter().zip(&got).any(|(w, g)| !g.contains(w.as_str())))
+            {
+                failures.push(format!(
+                    "{what}: expected {} in order containing [{}]; got:\n  {}",
+                    want.len(),
+                    want.join(" | "),
+                    got.join("\n  ")
+                ));
+            }
+        }
+    }
     failures
 }
 
