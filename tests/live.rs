@@ -196,79 +196,158 @@ fn verdict(record: &Value) -> (String, Option<String>) {
     )
 }
 
-/// Resources RBAC may deny, each tried alone on every case.
-const FORBIDDEN: &[&str] = &[
-    "configmaps",
-    "events",
-    "nodes",
-    "pods/log",
-    "storageclasses.storage.k8s.io",
-    "networkpolicies.networking.k8s.io",
-];
+/// The RBAC resource a request of the access log reads (`pods`, `pods/log`,
+/// `storageclasses.storage.k8s.io`); `None` for discovery and `/version`.
+fn rbac_resource(line: &str) -> Option<String> {
+    let path = line.split_whitespace().find(|w| w.starts_with('/'))?;
+    let path = path.split('?').next()?;
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let (group, rest) = match parts.as_slice() {
+        ["api", _version, rest @ ..] => ("", rest),
+        ["apis", group, _version, rest @ ..] => (*group, rest),
+        _ => return None,
+    };
+    let rest = match rest {
+        ["namespaces", _ns, rest @ ..] if !rest.is_empty() => rest,
+        rest => rest,
+    };
+    let resource = match rest {
+        [resource] | [resource, _] => resource.to_string(),
+        [resource, _, sub] => format!("{resource}/{sub}"),
+        _ => return None,
+    };
+    Some(if group.is_empty() {
+        resource
+    } else {
+        let (plural, sub) = resource
+            .split_once('/')
+            .map_or((resource.as_str(), None), |(p, s)| (p, Some(s)));
+        match sub {
+            Some(sub) => format!("{plural}.{group}/{sub}"),
+            None => format!("{plural}.{group}"),
+        }
+    })
+}
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn forbidden_resources_never_produce_another_conclusion() {
-    let catalog = Catalog::load(&[]);
-    let scratch = tempfile::tempdir().unwrap();
-    let mut named: std::collections::BTreeMap<&str, usize> = Default::default();
-    for (i, case) in cases().iter().enumerate() {
-        let fixture = scratch.path().join(i.to_string());
-        copy_dir(&case.snapshot, &fixture, "aws");
-        let open = serve(&fixture, ServeOptions::default()).await;
-        let (_, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&open))).await;
-        let allowed = verdict(&record(case, &out, &err));
-        drop(open);
-        for resource in FORBIDDEN {
-            let denied = serve(
-                &fixture,
-                ServeOptions {
-                    forbid: vec![resource.to_string()],
-                    ..ServeOptions::default()
-                },
-            )
-            .await;
-            let (code, out, err) = ktriage(&catalog, &run_args(case, &live_flags(&denied))).await;
-            assert!(
-                code != 1,
-                "{} / {}: the tool failed: {err}",
-                case.runbook,
-                case.name
-            );
-            let walk = record(case, &out, &err);
-            let (status, conclusion) = verdict(&walk);
-            // Either the walk never needed what was denied (same conclusion), or it
-            // stops short of one, or the runbook itself routed that unknown somewhere
-            // (`unknown:` on the step); it never concludes something else.
-            let routed_unknown = walk["path"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|s| s["outcome"] == "unknown" && !s["next"].is_null());
-            assert!(
-                (status.clone(), conclusion.clone()) == allowed
-                    || status != "concluded"
-                    || routed_unknown,
-                "{} / {}: with {resource} forbidden the walk concluded {conclusion:?}, allowed {allowed:?}\n{walk:#}",
-                case.runbook,
-                case.name
-            );
-            let plural = resource.split('.').next().unwrap();
-            if walk.to_string().contains("forbidden: cannot ") && walk.to_string().contains(plural)
-            {
-                *named.entry(resource).or_default() += 1;
+/// The fault soak: every runbook case, live over serve, once with each resource its
+/// fault-free walk read forbidden — and every fourth request failing as well, so that
+/// refusals and retried server errors meet in one walk. The walk must conclude what it
+/// concludes without faults, or stop unknown (inconclusive, or a question for the
+/// human): never another code, and never a healthy conclusion it could not observe.
+/// What soaking one case found.
+#[derive(Default)]
+struct Soaked {
+    walks: usize,
+    changed: usize,
+    failures: Vec<String>,
+    /// Resources whose refusal a walk named, and how often.
+    named: std::collections::BTreeMap<String, usize>,
+}
+
+async fn soak(catalog: &Catalog, case: &Case, fixture: PathBuf) -> Soaked {
+    let mut soaked = Soaked::default();
+    copy_dir(&case.snapshot, &fixture, "aws");
+    let open = serve(&fixture, ServeOptions::default()).await;
+    let (_, out, err) = ktriage(catalog, &run_args(case, &live_flags(&open))).await;
+    let allowed = verdict(&record(case, &out, &err));
+    let read: std::collections::BTreeSet<String> = std::fs::read_to_string(&open.access_log)
+        .unwrap()
+        .lines()
+        .filter_map(rbac_resource)
+        .collect();
+    drop(open);
+    soaked.walks += 1;
+    for resource in &read {
+        let denied = serve(
+            &fixture,
+            ServeOptions {
+                forbid: vec![resource.clone()],
+                fail_every: Some(4),
+                ..ServeOptions::default()
+            },
+        )
+        .await;
+        let (code, out, err) = ktriage(catalog, &run_args(case, &live_flags(&denied))).await;
+        soaked.walks += 1;
+        assert!(
+            code != 1,
+            "{} / {}: the tool failed: {err}",
+            case.runbook,
+            case.name
+        );
+        let walk = record(case, &out, &err);
+        let (status, conclusion) = verdict(&walk);
+        if (status.clone(), conclusion.clone()) != allowed {
+            soaked.changed += 1;
+            if status == "concluded" {
+                soaked.failures.push(format!(
+                    "{} / {}: with {resource} forbidden (and every 4th request failing) the walk \
+                     concluded {conclusion:?}, without faults {allowed:?}",
+                    case.runbook, case.name
+                ));
             }
         }
+        let plural = resource.split(['.', '/']).next().unwrap();
+        let text = walk.to_string();
+        if text.contains("forbidden: cannot ") && text.contains(plural) {
+            *soaked.named.entry(resource.clone()).or_default() += 1;
+        }
     }
+    soaked
+}
+
+/// The fault soak: every runbook case, live over serve, once with each resource its
+/// fault-free walk read forbidden — and every fourth request failing as well, so that
+/// refusals and retried server errors meet in one walk. The walk must conclude what it
+/// concludes without faults, or stop unknown (inconclusive, or a question for the
+/// human): never another code, and never a healthy conclusion it could not observe.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_never_produce_another_conclusion() {
+    use futures_util::StreamExt;
+    let catalog = Catalog::load(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    let all = cases();
+    // Most of a faulty walk's time is its retries' backoff: walk many cases at once.
+    let results: Vec<Soaked> = futures_util::stream::iter(all.iter().enumerate())
+        .map(|(i, case)| soak(&catalog, case, scratch.path().join(i.to_string())))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let mut total = Soaked::default();
+    for r in results {
+        total.walks += r.walks;
+        total.changed += r.changed;
+        total.failures.extend(r.failures);
+        for (k, v) in r.named {
+            *total.named.entry(k).or_default() += v;
+        }
+    }
+    eprintln!(
+        "fault soak: {} live walks over {} cases, {} ended unknown instead",
+        total.walks,
+        all.len(),
+        total.changed
+    );
+    assert!(total.failures.is_empty(), "{}", total.failures.join("\n"));
+    // The faults must bite, or the soak proves nothing.
+    assert!(
+        total.changed > 50,
+        "only {} walks changed under faults",
+        total.changed
+    );
     // A walk that needed a denied resource says which permission it lacked.
     for resource in [
         "events",
         "nodes",
+        "pods",
         "pods/log",
+        "services",
         "storageclasses.storage.k8s.io",
     ] {
         assert!(
-            named.get(resource).copied().unwrap_or(0) > 0,
-            "no walk named the missing permission on {resource}: {named:?}"
+            total.named.get(resource).copied().unwrap_or(0) > 0,
+            "no walk named the missing permission on {resource}: {:?}",
+            total.named
         );
     }
 }
