@@ -1056,21 +1056,21 @@ fn without_credentials_every_aws_fact_is_unknown_and_nothing_is_concluded() {
     // The cluster is the AWS fact the first steps need, named with the reason and the
     // command that would show it; the walk stops there, since a cluster health issue
     // outranks every cause after it.
-    for (fact, query) in [(
-        "cluster",
-        format!("aws eks describe-cluster --name {CLUSTER}"),
-    )] {
-        let m = run
-            .missing(fact)
-            .unwrap_or_else(|| panic!("{fact} is not in missing[]: {}", run.dump()));
-        assert_eq!(m["query"], query.as_str(), "{}", run.dump());
-        assert!(
-            m["reason"].as_str().unwrap().contains("no AWS credentials"),
-            "{}",
-            run.dump()
-        );
-        assert!(!m["hint"].as_str().unwrap().is_empty(), "{}", run.dump());
-    }
+    let m = run
+        .missing("cluster")
+        .unwrap_or_else(|| panic!("cluster is not in missing[]: {}", run.dump()));
+    assert_eq!(
+        m["query"],
+        format!("aws eks describe-cluster --name {CLUSTER}").as_str(),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        m["reason"].as_str().unwrap().contains("no AWS credentials"),
+        "{}",
+        run.dump()
+    );
+    assert!(!m["hint"].as_str().unwrap().is_empty(), "{}", run.dump());
     assert!(
         run.path().iter().all(|s| s.ends_with(":unknown")),
         "every step walked is unknown: {:?}",
