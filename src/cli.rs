@@ -134,6 +134,14 @@ fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
         .ok_or_else(|| format!("`{s}` is not a duration (e.g. 30m, 2h, 1d, 1h30m)"))
 }
 
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    parse_duration(s)?
+        .to_std()
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| format!("`{s}` is not a positive duration (e.g. 15s, 1m)"))
+}
+
 /// Parses the command line, pairing each `ktriage bundle --target` with the `--run`
 /// before it (clap keeps repeated flags apart, their order only in the indices).
 pub fn try_parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
@@ -273,6 +281,21 @@ pub struct ServeArgs {
     /// Append one line per request (time, method, path?query, status) to FILE.
     #[arg(long, value_name = "FILE")]
     pub access_log: Option<PathBuf>,
+    /// Open connections at most; when full, the one idle longest is closed for a new client.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+    /// Requests answered at once (watches aside); the others wait their turn.
+    #[arg(long, value_name = "N", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_in_flight: u32,
+    /// Watches open at once; more are answered 429, as the API server does.
+    #[arg(long, value_name = "N", default_value_t = 128)]
+    pub max_watches: u32,
+    /// Close a connection whose request headers take longer than this (also the idle keep-alive).
+    #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_timeout)]
+    pub header_timeout: std::time::Duration,
+    /// Close a connection whose client has not read its response for this long.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    pub stall_timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

@@ -1258,6 +1258,13 @@ async fn serve(args: ServeArgs, io: &mut Io<'_>) -> i32 {
         latency: args.latency.map(std::time::Duration::from_millis),
         fail_every: args.fail_every,
         access_log: args.access_log,
+        limits: crate::serve::conn::Limits {
+            connections: args.max_connections as usize,
+            in_flight: args.max_in_flight as usize,
+            watches: args.max_watches as usize,
+            headers: args.header_timeout,
+            stalled: args.stall_timeout,
+        },
     };
     let server = match crate::serve::Server::bind(snapshot, options).await {
         Ok(s) => s,

@@ -15,6 +15,7 @@ use std::process::{Child, Command, Stdio};
 
 struct Serve {
     child: Child,
+    url: String,
     kubeconfig: PathBuf,
     access_log: PathBuf,
     home: tempfile::TempDir,
@@ -60,6 +61,11 @@ fn serve_path(fixture: &Path, extra: &[&str]) -> Serve {
     std::thread::spawn(move || for _ in lines {});
     Serve {
         child,
+        url: first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_string(),
         kubeconfig,
         access_log,
         home,
@@ -548,4 +554,280 @@ fn a_current_troubleshoot_bundle_serves_every_kind_and_triage_finds_nothing_crit
     assert!(critical.is_empty(), "{report:#}");
     assert_ne!(out.status.code(), Some(3), "{report:#}");
     assert!(!s.access_log().contains(" 500"), "{}", s.access_log());
+}
+
+/// `serve` under load and hostile clients, as a user starts it: a snapshot big enough that
+/// a response nobody reads is worth holding, and clients that hold connections, never
+/// read, or abandon watches. Every wait is a hang guard, never a timing assertion.
+mod load {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpSocket, TcpStream};
+
+    /// A snapshot whose pod list is about `megabytes` MB, each pod shaped as the API
+    /// returns it (the bulk is in an annotation, as last-applied-configuration makes it).
+    fn big_snapshot(dir: &Path, megabytes: usize) -> usize {
+        let k8s = dir.join("k8s");
+        std::fs::create_dir_all(&k8s).unwrap();
+        let pods = megabytes * 1000 / 4;
+        let items: Vec<Value> = (0..pods)
+            .map(|i| {
+                serde_json::json!({
+                    "metadata": {
+                        "name": format!("web-{i:05}"),
+                        "namespace": "shop",
+                        "uid": format!("9d1c5b4e-0000-4000-8000-{i:012}"),
+                        "creationTimestamp": "2026-03-02T09:00:00Z",
+                        "labels": {"app": "web"},
+                        "annotations": {"kubectl.kubernetes.io/last-applied-configuration": "x".repeat(3800)},
+                    },
+                    "spec": {"nodeName": "ip-10-0-1-10.ec2.internal", "containers": [{"name": "web", "image": "nginx:1.27"}]},
+                    "status": {"phase": "Running"},
+                })
+            })
+            .collect();
+        let list = serde_json::json!({"apiVersion": "v1", "kind": "PodList", "items": items});
+        std::fs::write(k8s.join("pods.json"), list.to_string()).unwrap();
+        pods
+    }
+
+    fn serve_big(megabytes: usize, flags: &[&str]) -> (Serve, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        big_snapshot(dir.path(), megabytes);
+        (serve_path(dir.path(), flags), dir)
+    }
+
+    fn addr(s: &Serve) -> String {
+        s.url.trim_start_matches("http://").to_string()
+    }
+
+    /// A kilobyte-granular reading of the server's memory: (resident now, peak resident).
+    fn memory_kib(s: &Serve) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", s.child.id())).unwrap();
+        let field = |name: &str| -> u64 {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+
+    /// Starts the peak over from now (Linux: `5` to clear_refs resets VmHWM), so that a
+    /// peak measures a phase of the test rather than the snapshot's loading.
+    fn reset_peak(s: &Serve) {
+        std::fs::write(format!("/proc/{}/clear_refs", s.child.id()), "5").unwrap();
+    }
+
+    fn request(path: &str) -> String {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: ktriage\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
+        )
+    }
+
+    /// One GET on a fresh connection: its status code and body length.
+    async fn get(addr: &str, path: &str) -> std::io::Result<(u16, usize)> {
+        let mut stream = TcpStream::connect(addr).await?;
+        stream.write_all(request(path).as_bytes()).await?;
+        let mut out = Vec::new();
+        stream.read_to_end(&mut out).await?;
+        let head = String::from_utf8_lossy(&out[..out.len().min(64)]).into_owned();
+        let code = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        Ok((code, out.len()))
+    }
+
+    /// Reads until the server closes the connection (a reset counts), within a guard.
+    async fn until_closed(stream: &mut TcpStream, guard: Duration) -> Option<usize> {
+        let mut total = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        tokio::time::timeout(guard, async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return total,
+                    Ok(n) => total += n,
+                }
+            }
+        })
+        .await
+        .ok()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn held_connections_never_lock_a_crowd_of_clients_out() {
+        // More held connections than the server keeps open, each a request head that
+        // never ends (a slowloris), then 2,000 clients at once.
+        let (s, _dir) = serve_big(2, &["--header-timeout", "3s"]);
+        let addr = addr(&s);
+        let mut held = Vec::new();
+        for _ in 0..600 {
+            let mut stream = TcpStream::connect(&addr).await.unwrap();
+            stream
+                .write_all(b"GET /api/v1/pods HTTP/1.1\r\nHost: ktriage\r\nX-Slow: ")
+                .await
+                .unwrap();
+            held.push(stream);
+        }
+        let crowd: Vec<_> = (0..2000)
+            .map(|i| {
+                let addr = addr.clone();
+                tokio::spawn(async move {
+                    let path = if i % 2 == 0 {
+                        format!("/api/v1/namespaces/shop/pods/web-{:05}", i % 500)
+                    } else {
+                        "/version".to_string()
+                    };
+                    get(&addr, &path).await
+                })
+            })
+            .collect();
+        let mut answered = 0;
+        for client in crowd {
+            let got = tokio::time::timeout(Duration::from_secs(180), client)
+                .await
+                .expect("no client of the crowd hangs")
+                .unwrap();
+            match got {
+                Ok((200, _)) => answered += 1,
+                other => panic!("a client of the crowd was not answered: {other:?}"),
+            }
+        }
+        assert_eq!(answered, 2000);
+        // Every held connection is closed by the server: the ones closed to make room for
+        // the crowd, and the rest when their headers were late.
+        for (i, stream) in held.iter_mut().enumerate() {
+            let closed = until_closed(stream, Duration::from_secs(60)).await;
+            assert!(closed.is_some(), "held connection {i} is still open");
+        }
+        let (rss, peak) = memory_kib(&s);
+        eprintln!(
+            "serve after 600 held connections and 2,000 clients: {rss} KiB resident, {peak} KiB at peak"
+        );
+        assert!(s.access_log().lines().count() >= 2000);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn clients_that_never_read_are_cut_off_and_memory_stays_bounded() {
+        // A 20 MB pod list, asked for by clients with a tiny receive window that never
+        // read: each response would be held in memory for as long as its client lives.
+        let (s, _dir) = serve_big(20, &["--max-in-flight", "2", "--stall-timeout", "1s"]);
+        let addr = addr(&s);
+        let full = get(&addr, "/api/v1/pods").await.unwrap();
+        assert_eq!(full.0, 200);
+        reset_peak(&s);
+        let (before, _) = memory_kib(&s);
+        let mut stalled = Vec::new();
+        for _ in 0..24 {
+            let socket = TcpSocket::new_v4().unwrap();
+            socket.set_recv_buffer_size(4096).unwrap();
+            let mut stream = socket.connect(addr.parse().unwrap()).await.unwrap();
+            stream
+                .write_all(request("/api/v1/pods").as_bytes())
+                .await
+                .unwrap();
+            stalled.push(stream);
+        }
+        // A reader that comes after them is answered once their turns are taken back.
+        let late = tokio::time::timeout(Duration::from_secs(120), get(&addr, "/api/v1/pods"))
+            .await
+            .expect("a reading client is answered while non-readers stall")
+            .unwrap();
+        assert_eq!(late, full, "the reading client gets the whole list");
+        // Reading would let a response through: first wait until the server says it cut
+        // every non-reader off.
+        let log = s.home.path().join("ktriage/ktriage.log");
+        let cut = tokio::time::timeout(Duration::from_secs(120), async {
+            loop {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                if text
+                    .matches("cut off a client that stopped reading")
+                    .count()
+                    >= 24
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        assert!(
+            cut.is_ok(),
+            "the server did not cut off every non-reader:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        for (i, stream) in stalled.iter_mut().enumerate() {
+            let got = until_closed(stream, Duration::from_secs(60))
+                .await
+                .unwrap_or_else(|| panic!("non-reader {i} was never cut off"));
+            assert!(
+                got < full.1,
+                "non-reader {i} was cut off, not served whole ({got} bytes)"
+            );
+        }
+        let (after, peak) = memory_kib(&s);
+        eprintln!(
+            "serve with 24 non-readers of a {} byte list: {before} KiB resident before, {after} KiB after, {peak} KiB at peak",
+            full.1
+        );
+        // Two responses in memory at a time (each ~20 MB as objects, then as a body),
+        // not twenty-four: the peak grows by well under 24 lists.
+        let list_kib = (full.1 / 1024) as u64;
+        assert!(
+            peak < before + 8 * list_kib,
+            "memory grew with the clients that never read: {before} KiB before, {peak} KiB at peak, {list_kib} KiB a list"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn watches_past_the_cap_are_refused_and_abandoned_ones_give_their_place_back() {
+        let (s, _dir) = serve_big(1, &["--max-watches", "16"]);
+        let addr = addr(&s);
+        let watch = "/api/v1/namespaces/shop/pods?watch=true&timeoutSeconds=3600";
+        let open_watch = || async {
+            let mut stream = TcpStream::connect(&addr).await.unwrap();
+            stream.write_all(request(watch).as_bytes()).await.unwrap();
+            let mut head = vec![0u8; 4096];
+            let n = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut head))
+                .await
+                .expect("a watch is answered")
+                .unwrap();
+            (stream, String::from_utf8_lossy(&head[..n]).into_owned())
+        };
+        let mut watches = Vec::new();
+        for _ in 0..16 {
+            let (stream, head) = open_watch().await;
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            watches.push(stream);
+        }
+        let (_, refused) = open_watch().await;
+        assert!(refused.starts_with("HTTP/1.1 429"), "{refused}");
+        assert!(
+            refused.contains("Retry-After: 1") || refused.contains("retry-after: 1"),
+            "{refused}"
+        );
+        assert!(
+            refused.contains("Too many requests, please try again later."),
+            "{refused}"
+        );
+        // Clients that go away give their watches' places back long before the watches'
+        // own timeout.
+        drop(watches);
+        let reopened = tokio::time::timeout(Duration::from_secs(60), async {
+            loop {
+                let (stream, head) = open_watch().await;
+                if head.starts_with("HTTP/1.1 200") {
+                    return stream;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        })
+        .await;
+        assert!(reopened.is_ok(), "abandoned watches kept their places");
+    }
 }

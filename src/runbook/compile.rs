@@ -1074,16 +1074,21 @@ pub fn parse_duration(s: &str) -> Option<chrono::Duration> {
         } else {
             let n: i64 = num.parse().ok()?;
             num.clear();
-            total += n * match c {
+            let unit = match c {
                 's' => 1,
                 'm' => 60,
                 'h' => 3600,
                 'd' => 86_400,
                 _ => return None,
             };
+            // Checked: `9223372036854775807d` is a typo to report, not an overflow.
+            total = total.checked_add(n.checked_mul(unit)?)?;
         }
     }
-    num.is_empty().then(|| chrono::Duration::seconds(total))
+    if !num.is_empty() {
+        return None;
+    }
+    chrono::Duration::try_seconds(total)
 }
 
 #[cfg(test)]
@@ -1120,5 +1125,8 @@ mod tests {
         );
         assert_eq!(parse_duration("5"), None);
         assert_eq!(parse_duration("5y"), None);
+        // Out of range is not a duration, never an overflow.
+        assert_eq!(parse_duration("9223372036854775807d"), None);
+        assert_eq!(parse_duration("9223372036854775807s1s"), None);
     }
 }

@@ -3,6 +3,7 @@
 //! every verb but GET is answered `405 MethodNotAllowed`.
 
 pub mod catalog;
+pub mod conn;
 pub mod route;
 pub mod table;
 
@@ -17,7 +18,6 @@ use futures_util::StreamExt;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, StreamBody, combinators::BoxBody};
 use hyper::body::{Frame, Incoming};
-use hyper_util::rt::TokioIo;
 use route::{Route, Target};
 use serde_json::{Value, json};
 use std::convert::Infallible;
@@ -48,6 +48,8 @@ pub struct ServeOptions {
     /// Every Nth request is answered 500.
     pub fail_every: Option<u64>,
     pub access_log: Option<PathBuf>,
+    /// Connections, requests and watches at once, and the clients' deadlines.
+    pub limits: conn::Limits,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,6 +76,7 @@ pub enum ServeError {
 pub struct Server {
     listener: TcpListener,
     state: Arc<State>,
+    pool: Arc<conn::Pool>,
 }
 
 struct State {
@@ -122,8 +125,10 @@ impl Server {
         let now = snapshot.info().now;
         let catalog = Catalog::new(&snapshot);
         let version = version_of(&snapshot);
+        let pool = conn::Pool::new(options.limits);
         Ok(Server {
             listener,
+            pool,
             state: Arc::new(State {
                 snapshot,
                 catalog,
@@ -204,29 +209,66 @@ impl Server {
         })
     }
 
-    /// Serves until the task is dropped; each connection on its own task.
+    /// Connections open now (tests watch it fall back after a slowloris).
+    pub fn pool(&self) -> Arc<conn::Pool> {
+        self.pool.clone()
+    }
+
+    /// Serves until the task is dropped; each connection on its own task, admitted by
+    /// the pool (which may close an idle one to make room) and closed when its headers
+    /// are late or its client stops reading.
     pub async fn run(self) {
+        let limits = self.pool.limits();
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(limits.headers);
         loop {
+            // Room first: a full pool leaves the next client in the listen backlog.
+            let admitted = self.pool.admit().await;
             let (stream, peer) = match self.listener.accept().await {
                 Ok(accepted) => accepted,
                 Err(e) => {
+                    // Out of file descriptors, most likely: wait for some to be freed.
                     tracing::warn!(error = %e, "accept failed");
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
             };
+            admitted.slot.accepted();
             let state = self.state.clone();
+            let pool = self.pool.clone();
+            let http = http.clone();
             tokio::spawn(async move {
+                let slot = admitted.slot.clone();
                 let service = hyper::service::service_fn(move |request| {
                     let state = state.clone();
-                    async move { Ok::<_, Infallible>(state.handle(request).await) }
+                    let pool = pool.clone();
+                    let slot = slot.clone();
+                    async move { Ok::<_, Infallible>(state.handle(request, &pool, &slot).await) }
                 });
-                if let Err(e) = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await
-                {
-                    tracing::debug!(%peer, error = %e, "connection ended");
+                let io = conn::Watched::new(stream, admitted.slot.clone());
+                tokio::select! {
+                    served = http.serve_connection(io, service) => {
+                        if let Err(e) = served {
+                            tracing::debug!(%peer, error = %e, "connection ended");
+                        }
+                    }
+                    () = admitted.slot.stalled(limits.stalled) => {
+                        tracing::info!(
+                            %peer,
+                            "cut off a client that stopped reading its response ({:?}, --stall-timeout)",
+                            limits.stalled
+                        );
+                    }
+                    () = admitted.slot.closed() => {
+                        tracing::info!(
+                            %peer,
+                            "closed an idle connection to make room (--max-connections {})",
+                            limits.connections
+                        );
+                    }
                 }
+                drop(admitted);
             });
         }
     }
@@ -247,13 +289,31 @@ fn random_token() -> String {
 }
 
 impl State {
-    async fn handle(&self, request: Request<Incoming>) -> Response<Body> {
+    async fn handle(
+        &self,
+        request: Request<Incoming>,
+        pool: &conn::Pool,
+        slot: &Arc<conn::Slot>,
+    ) -> Response<Body> {
         let method = request.method().clone();
         let path = request.uri().path().to_string();
         let query = request.uri().query().map(str::to_string);
-        let response = self
-            .respond(&request, &method, &path, query.as_deref())
-            .await;
+        // A watch is long-running, so it has places of its own (as the API server's
+        // max-in-flight filter exempts it); anything else waits for a turn.
+        let turn = if route::Params::parse(query.as_deref()).is_watch() {
+            pool.watch(slot)
+        } else {
+            Some(pool.turn(slot).await)
+        };
+        let response = match turn {
+            Some(turn) => {
+                let response = self
+                    .respond(&request, &method, &path, query.as_deref())
+                    .await;
+                response.map(|body| conn::Held::new(body, turn).boxed())
+            }
+            None => too_many_requests(),
+        };
         if let Some(log) = &self.access_log {
             let line = format!(
                 "{} {} {}{}{} {}\n",
@@ -352,7 +412,7 @@ impl State {
                 {
                     return denied;
                 }
-                let watch = matches!(param("watch"), Some("true" | "1"));
+                let watch = params.is_watch();
                 let selectors = (param("labelSelector"), param("fieldSelector"));
                 let (objects, not_captured) =
                     match self.select(served, target.namespace.as_deref(), selectors) {
@@ -807,6 +867,23 @@ fn watch_response(objects: Vec<String>, timeout: Duration) -> Response<Body> {
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::TRANSFER_ENCODING, "chunked")
         .body(body)
+        .expect("static headers are valid")
+}
+
+/// What the API server's max-in-flight filter answers past its limit, word for word
+/// (k8s.io/apiserver/pkg/server/filters/maxinflight.go `tooManyRequests`): plain text, and
+/// a Retry-After that client-go honours.
+fn too_many_requests() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(header::RETRY_AFTER, "1")
+        .body(
+            Full::new(Bytes::from_static(
+                b"Too many requests, please try again later.\n",
+            ))
+            .boxed(),
+        )
         .expect("static headers are valid")
 }
 

@@ -133,6 +133,11 @@ impl Params {
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
     }
+
+    /// `watch=true` (or `1`), as the API server reads it.
+    pub fn is_watch(&self) -> bool {
+        matches!(self.get("watch"), Some("true" | "1"))
+    }
 }
 
 /// The query string as decoded pairs (`+` is a space, as Go's url.ParseQuery reads it).
