@@ -59,7 +59,7 @@ pub struct Files {
 }
 
 fn pretty(v: &impl Serialize) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(v).unwrap_or_default();
+    let mut bytes = crate::text::to_json_vec_pretty(v);
     bytes.push(b'\n');
     bytes
 }
