@@ -52,11 +52,16 @@ const MAX_DECODE_DEPTH: usize = 3;
 /// binaryData blob would be decoded on every pass.
 const MAX_BASE64_BYTES: usize = 1 << 20;
 
-/// A base64 run: 16 characters (12 decoded bytes, enough for `password=x` and its like) or
-/// more, standard or URL-safe, possibly wrapped over lines as `base64` wraps it.
+/// Shorter base64 decodes to too little to hold a secret beside what names it: 16
+/// characters are 12 bytes, `password=x` and its like.
+const MIN_BASE64_CHARS: usize = 16;
+
+/// A base64 run, standard or URL-safe, possibly wrapped over lines as `base64` wraps it.
 static BASE64_RUN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"[A-Za-z0-9+/_-]{16,}={0,2}(?:\r?\n[A-Za-z0-9+/_-]{4,}={0,2})*")
-        .expect("base64 regex")
+    Regex::new(&format!(
+        r"[A-Za-z0-9+/_-]{{{MIN_BASE64_CHARS},}}={{0,2}}(?:\r?\n[A-Za-z0-9+/_-]{{4,}}={{0,2}})*"
+    ))
+    .expect("base64 regex")
 });
 
 static MARKER: LazyLock<Regex> =
@@ -1026,7 +1031,7 @@ impl Redactor {
                     .collect();
             }
             for span in candidates {
-                if span.len() < 16 || untouchable(&span, &markers) {
+                if span.len() < MIN_BASE64_CHARS || untouchable(&span, &markers) {
                     continue;
                 }
                 let Some(decoded) = decode_base64(&text[span.clone()]) else {
