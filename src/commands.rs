@@ -17,7 +17,7 @@ use crate::source::aws::{self, AwsLink, AwsOptions};
 use crate::source::live::{self, LiveOptions, LiveSource};
 use crate::source::snapshot::Snapshot;
 use crate::source::{AwsAccess, Source};
-use crate::text::sanitize;
+use crate::text::{Breaks, Sanitizing, sanitize_line};
 use crate::triage;
 use crate::tui;
 use std::collections::BTreeMap;
@@ -42,6 +42,15 @@ pub async fn execute(cli: Cli, io: &mut Io<'_>) -> i32 {
 
 /// `execute` with runbooks already loaded (tests run many commands over one catalog).
 pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
+    // Every command's output reaches a terminal (or a pipe into a pager) through these: no
+    // message that quotes a name, a reason or a file path can bypass the sanitiser. The
+    // interface draws on the terminal by its own handle.
+    let mut out = Sanitizing::new(&mut *io.out, Breaks::Keep);
+    let mut err = Sanitizing::new(&mut *io.err, Breaks::Keep);
+    let io = &mut Io {
+        out: &mut out,
+        err: &mut err,
+    };
     match cli.command {
         None => {
             let opened = match connect_live(&cli.live, io).await {
@@ -104,7 +113,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
                     let _ = writeln!(
                         io.out,
                         "ok: {} — {} file(s) match the manifest's SHA-256 sums",
-                        file.display(),
+                        sanitize_line(&file.display().to_string()),
                         v.files
                     );
                     0
@@ -158,7 +167,8 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
             let ids = catalog.ids();
             let _ = writeln!(
                 io.err,
-                "error: no runbook `{id}`{}\n  available: {}",
+                "error: no runbook `{}`{}\n  available: {}",
+                sanitize_line(id),
                 did_you_mean(id, &ids),
                 ids.join(", ")
             );
@@ -242,7 +252,8 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
                 io.err,
                 "walked {} on {}: {}",
                 runbook.id,
-                t.as_deref().unwrap_or("the cluster"),
+                t.as_deref()
+                    .map_or_else(|| "the cluster".into(), sanitize_line),
                 record.conclusion.as_ref().map_or_else(
                     || format!("{:?}", record.status).to_lowercase(),
                     |c| c.code.clone()
@@ -361,7 +372,7 @@ async fn interface(
             128 + number
         }
         Err(e) => {
-            let _ = writeln!(io.err, "error: {}", sanitize(&e));
+            let _ = writeln!(io.err, "error: {e}");
             EXIT_FAILURE
         }
     }
@@ -421,7 +432,7 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<(LiveSource, S
             (LiveSource::new(connection, args.as_of), namespace)
         }
         Err(e) => {
-            let _ = writeln!(io.err, "error: {}", sanitize(&e.to_string()));
+            let _ = writeln!(io.err, "error: {e}");
             return Err(EXIT_FAILURE);
         }
     };
@@ -433,7 +444,7 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<(LiveSource, S
     // Said from the first second: an unreachable server takes a minute to give up on,
     // and a blank terminal for that long reads as a hang.
     // The description names the context and its server: `context prod-eu (https://…)`.
-    let where_to = sanitize(&source.info().description);
+    let where_to = source.info().description.clone();
     let _ = writeln!(io.err, "connecting to {where_to}…");
     let _ = io.err.flush();
     let err = &mut *io.err;
@@ -442,7 +453,7 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<(LiveSource, S
             err,
             "connecting to {where_to}… attempt {attempt} of {} ({})",
             live::request::ATTEMPTS,
-            sanitize(why)
+            why
         );
         let _ = err.flush();
     };
@@ -464,17 +475,16 @@ async fn connect_live(args: &LiveArgs, io: &mut Io<'_>) -> Result<(LiveSource, S
         let _ = writeln!(
             io.err,
             "note: AWS facts unknown: {}\n  hint: {}",
-            sanitize(reason),
-            sanitize(hint)
+            reason, hint
         );
     }
     if let Err(e) = probe {
         let _ = writeln!(
             io.err,
             "error: cannot reach the cluster of {}: {}\n  hint: {}",
-            sanitize(&source.info().description),
-            sanitize(&e.to_string()),
-            sanitize(e.hint())
+            source.info().description,
+            e,
+            e.hint()
         );
         return Err(EXIT_FAILURE);
     }
@@ -511,12 +521,7 @@ pub(crate) fn open_snapshot(
     match Snapshot::open(path) {
         Ok(mut s) => {
             for p in &s.info().problems {
-                let _ = writeln!(
-                    io.err,
-                    "warning: {}: {}",
-                    path.display(),
-                    sanitize(&p.to_string())
-                );
+                let _ = writeln!(io.err, "warning: {}: {p}", path.display(),);
             }
             if let Some(at) = as_of {
                 s.set_now(at);
@@ -610,12 +615,16 @@ async fn run(catalog: &Catalog, args: RunArgs, io: &mut Io<'_>) -> i32 {
             let _ = writeln!(
                 io.err,
                 "error: no runbook `{}`{}",
-                args.runbook,
+                sanitize_line(&args.runbook),
                 did_you_mean(&args.runbook, &ids)
             );
             let _ = writeln!(io.err, "  available: {}", ids.join(", "));
         } else {
-            let _ = writeln!(io.err, "error: runbook `{}` does not load:", args.runbook);
+            let _ = writeln!(
+                io.err,
+                "error: runbook `{}` does not load:",
+                sanitize_line(&args.runbook)
+            );
             for e in own_errors {
                 let _ = writeln!(io.err, "  {e}");
             }
@@ -690,13 +699,13 @@ fn check_target_namespace(
     match target.split_once('/') {
         Some((own, name)) if own != ns => Err(format!(
             "--target {} is in namespace `{}` but -n says `{}`; give one: --target {}/{} or -n {} --target {}",
-            sanitize(target),
-            sanitize(own),
-            sanitize(ns),
-            sanitize(own),
-            sanitize(name),
-            sanitize(ns),
-            sanitize(name)
+            sanitize_line(target),
+            sanitize_line(own),
+            sanitize_line(ns),
+            sanitize_line(own),
+            sanitize_line(name),
+            sanitize_line(ns),
+            sanitize_line(name)
         )),
         _ => Ok(()),
     }
@@ -739,7 +748,9 @@ async fn run_symptomatic(
         let _ = writeln!(
             io.err,
             "warning: could not tell whether {} shows the symptom: {reason}",
-            target.as_deref().unwrap_or("the cluster")
+            target
+                .as_deref()
+                .map_or_else(|| "the cluster".into(), sanitize_line)
         );
     }
     let mut targets: Vec<(Option<String>, Option<chrono::DateTime<chrono::Utc>>)> = scan
@@ -777,7 +788,7 @@ async fn run_symptomatic(
                     serde_json::from_str(&report::walk(r, Format::Json, ctx)).unwrap_or_default()
                 })
                 .collect();
-            serde_json::to_string_pretty(&records).unwrap_or_default() + "\n"
+            crate::text::to_json_pretty(&records) + "\n"
         }
         _ => records
             .iter()
@@ -815,7 +826,7 @@ fn did_you_mean(name: &str, candidates: &[&str]) -> String {
 pub fn close_names(name: &str, candidates: &[&str], n: usize) -> Vec<String> {
     crate::suggest::ranked(name, candidates, n)
         .into_iter()
-        .map(|c| format!("`{c}`"))
+        .map(|c| format!("`{}`", sanitize_line(c)))
         .collect()
 }
 
@@ -844,8 +855,10 @@ fn parse_answers(
 ) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for a in raw {
+        // The answer as typed, quoted in every message below.
+        let quoted = sanitize_line(a);
         let Some((step, choice)) = a.split_once('=') else {
-            return Err(format!("--answer `{a}` is not STEP=CHOICE"));
+            return Err(format!("--answer `{quoted}` is not STEP=CHOICE"));
         };
         let (rb, step_id) = match step.split_once('/') {
             Some((rb_id, s)) => (catalog.get(rb_id).map(|r| r.as_ref()), s),
@@ -853,8 +866,8 @@ fn parse_answers(
         };
         let Some(rb) = rb else {
             return Err(format!(
-                "--answer `{a}`: no runbook `{}`",
-                step.split('/').next().unwrap_or_default()
+                "--answer `{quoted}`: no runbook `{}`",
+                sanitize_line(step.split('/').next().unwrap_or_default())
             ));
         };
         let asks: Vec<&str> = rb
@@ -865,7 +878,8 @@ fn parse_answers(
             .collect();
         let Some(StepKind::Ask { choices, .. }) = rb.steps.get(step_id).map(|s| &s.kind) else {
             return Err(format!(
-                "--answer `{a}`: `{step_id}` is not a question step of {}{}; its questions are: {}",
+                "--answer `{quoted}`: `{}` is not a question step of {}{}; its questions are: {}",
+                sanitize_line(step_id),
                 rb.id,
                 did_you_mean(step_id, &asks),
                 asks.join(", ")
@@ -874,7 +888,8 @@ fn parse_answers(
         if !choices.iter().any(|c| c.id == choice) {
             let ids: Vec<&str> = choices.iter().map(|c| c.id.as_str()).collect();
             return Err(format!(
-                "--answer `{a}`: `{choice}` is not a choice of `{step_id}`; choose one of: {}",
+                "--answer `{quoted}`: `{}` is not a choice of `{step_id}`; choose one of: {}",
+                sanitize_line(choice),
                 ids.join(", ")
             ));
         }
@@ -892,8 +907,9 @@ fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), Stri
             runbook.target.ref_form()
         )),
         (Some(t), TargetKind::Cluster) => Err(format!(
-            "runbook `{}` is about the whole cluster; drop --target {t}",
-            runbook.id
+            "runbook `{}` is about the whole cluster; drop --target {}",
+            runbook.id,
+            sanitize_line(t)
         )),
         (
             Some(t),
@@ -901,8 +917,9 @@ fn check_target_form(runbook: &Runbook, target: Option<&str>) -> Result<(), Stri
                 namespaced: false, ..
             },
         ) if t.contains('/') => Err(format!(
-            "{} is cluster-scoped: --target NAME, not {t}",
-            runbook.target.kind_name()
+            "{} is cluster-scoped: --target NAME, not {}",
+            runbook.target.kind_name(),
+            sanitize_line(t)
         )),
         _ => Ok(()),
     }
@@ -945,8 +962,8 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
         return Err(format!(
             "{} `{}` cannot be seen ({}); did you mean {}?",
             runbook.target.kind_name(),
-            sanitize(target),
-            sanitize(&reason),
+            sanitize_line(target),
+            reason,
             close.join(", ")
         ));
     }
@@ -962,7 +979,7 @@ async fn target_exists(round: &Round<'_>, runbook: &Runbook, target: &str) -> Re
     Err(format!(
         "{} `{}` does not exist; {hint}",
         runbook.target.kind_name(),
-        sanitize(target)
+        sanitize_line(target)
     ))
 }
 
@@ -1018,7 +1035,8 @@ async fn runbooks(
             let Some(rb) = catalog.get(&id) else {
                 let _ = writeln!(
                     io.err,
-                    "error: no runbook `{id}`{}",
+                    "error: no runbook `{}`{}",
+                    sanitize_line(&id),
                     did_you_mean(&id, &catalog.ids())
                 );
                 return EXIT_USAGE;
@@ -1134,7 +1152,7 @@ async fn runbooks(
             let text = match output {
                 Format::Text => catalog::codes_text(&codes),
                 Format::Markdown => catalog::codes_markdown(&codes),
-                Format::Json => serde_json::to_string_pretty(&codes).unwrap_or_default() + "\n",
+                Format::Json => crate::text::to_json_pretty(&codes) + "\n",
             };
             let _ = io.out.write_all(text.as_bytes());
             if catalog.errors.is_empty() {
@@ -1148,7 +1166,7 @@ async fn runbooks(
 
 pub fn schema() -> String {
     let schema = schemars::schema_for!(crate::runbook::format::RunbookDoc);
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
+    crate::text::to_json_pretty(&schema)
 }
 
 pub fn test_report(report: &testing::TestReport) -> String {

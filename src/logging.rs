@@ -1,6 +1,8 @@
 //! Logs go to a file, never onto the screen: `$XDG_STATE_HOME/ktriage/ktriage.log`
 //! (or `~/.local/state/ktriage/ktriage.log`), level from `KTRIAGE_LOG` (default `info`).
 
+use crate::text::{Breaks, Sanitizing};
+use std::fs::File;
 use std::path::PathBuf;
 
 pub fn log_path() -> Option<PathBuf> {
@@ -30,6 +32,20 @@ pub fn init() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(LogFile(file))
         .try_init();
+}
+
+/// The log file, read by people with `less` or `tail -f`: each event is one write of one
+/// line (tracing's formatter writes an event whole), sanitised as one record, so a value
+/// from the cluster can neither act on a terminal nor forge a line of its own. Opened to
+/// append, so events written from several threads land whole, one after the other.
+struct LogFile(File);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogFile {
+    type Writer = Sanitizing<&'a File>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        Sanitizing::new(&self.0, Breaks::EndOfRecord)
+    }
 }

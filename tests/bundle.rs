@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::{Case, cases, ktriage, root};
+use common::secrets::reveals;
+use common::{Case, cases, copy_dir, ktriage, root};
 use ktriage::runbook::Catalog;
 use serde_json::Value;
 use std::io::Read;
@@ -197,6 +198,8 @@ async fn a_bundle_reads_as_a_postmortem_and_a_flipped_byte_fails_verification() 
 /// archive; then the archive's bytes are searched for every one of them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_planted_secret_reaches_the_archive() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
     use ktriage::evidence::{archive, bundle, collect, redact};
     use ktriage::facts::{EksQuery, FactQuery, LogEventsQuery};
     use ktriage::source::Source;
@@ -281,16 +284,25 @@ async fn no_planted_secret_reaches_the_archive() {
             collected.eks.insert(q, answer);
         }
     }
-    // Every planted secret is somewhere in what goes in.
-    let everything = format!(
-        "{:?}{:?}{:?}{:?}",
-        collected.lists, collected.logs, collected.eks, collected.log_events
-    );
+    // A collection problem quotes the request that failed.
+    collected.errors.push(collect::CollectError {
+        what: "kubectl get --raw /apis/metrics.k8s.io/v1beta1/pods".into(),
+        kind: "transient".into(),
+        reason: format!("GET https://metrics.example.com/pods failed: 503; request had Authorization: Bearer {ERROR_TOKEN}"),
+        hint: "retry later".into(),
+        event_capture: None,
+    });
+    // Every planted secret is somewhere in what goes in, in some form.
+    let everything = serde_json::to_string(&serde_json::json!({
+        "lists": collected.lists.values().collect::<Vec<_>>(),
+        "logs": collected.logs.values().collect::<Vec<_>>(),
+        "eks": collected.eks.values().collect::<Vec<_>>(),
+        "events": collected.log_events,
+    }))
+    .unwrap();
     let missing: Vec<&String> = planted
         .iter()
-        .filter(|p| {
-            !everything.contains(p.as_str()) && !everything.contains(&p.replace('"', "\\\""))
-        })
+        .filter(|p| !reveals(&everything, p))
         .collect();
     assert!(missing.is_empty(), "planted but not collected: {missing:?}");
 
@@ -301,11 +313,25 @@ async fn no_planted_secret_reaches_the_archive() {
         info: snapshot.info(),
         catalog: &Catalog::load(&[]),
         walks: &[],
-        notes: &[bundle::Note {
-            at: now,
-            text: "pasted by mistake: AKIA2E0A8F3B5C7D9E1F".into(),
-            context: None,
-        }],
+        notes: &[
+            bundle::Note {
+                at: now,
+                text: "pasted by mistake: AKIA2E0A8F3B5C7D9E1F".into(),
+                context: None,
+            },
+            bundle::Note {
+                at: now,
+                text: format!(
+                    "the pull secret decodes to {}",
+                    STANDARD.encode(format!(
+                        "{{\"auths\":{{\"ghcr.io\":{{\"auth\":\"{}\"}}}}}}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(format!("bot:{NOTE_PASSWORD}"))
+                    ))
+                ),
+                context: Some("pvc-pending · shop/data-0".into()),
+            },
+        ],
         collected,
         now,
         started: now,
@@ -324,16 +350,36 @@ async fn no_planted_secret_reaches_the_archive() {
     .unwrap();
     archive::verify(&path).unwrap();
     let (_, extracted) = extract(&path);
+    let planted: Vec<String> = planted
+        .into_iter()
+        .chain([ERROR_TOKEN.to_string(), NOTE_PASSWORD.to_string()])
+        .collect();
     for (file, bytes) in &extracted {
         let text = String::from_utf8_lossy(bytes);
         for secret in &planted {
             assert!(
-                !text.contains(secret.as_str()),
-                "{file} still holds a planted secret ({} chars, starting {:?})",
+                !reveals(&text, secret),
+                "{file} still holds a planted secret, raw, escaped or encoded ({} chars, starting {:?})",
                 secret.len(),
                 secret.chars().take(4).collect::<String>()
             );
         }
+    }
+    // Evidence that looks like secrets to a careless rule is still there.
+    let pods = String::from_utf8_lossy(
+        &extracted
+            .iter()
+            .find(|(p, _)| p == "k8s/_all/Pod.json")
+            .unwrap()
+            .1,
+    )
+    .into_owned();
+    for kept in [
+        "registry.acme.io/billing@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "\"uid\": \"9e1a3c5e-7f2b-4d6a-8c0e-2f4a6c8e0b1d\"",
+        "\"--listen\"",
+    ] {
+        assert!(pods.contains(kept), "{kept} was redacted");
     }
     let redactions: Value = serde_json::from_slice(
         &extracted
@@ -355,17 +401,121 @@ async fn no_planted_secret_reaches_the_archive() {
         "authorization-header",
         "url-credentials",
         "last-applied-configuration",
+        "github-token",
+        "gitlab-token",
+        "slack-token",
+        "slack-webhook",
+        "stripe-key",
+        "npm-token",
+        "gcp-api-key",
+        "docker-auth",
+        "env-literal",
+        "flag-value",
+        "connection-string-password",
+        "base64-encoded",
     ] {
         assert!(fired.contains(rule), "{rule} never fired: {fired:?}");
     }
     for file in [
         "notes.md",
+        "report.md",
+        "errors.json",
         "k8s/_all/ConfigMap.json",
         "aws/logs/aws_eks_prod-eu_cluster.json",
+        "aws/logs/aws_containerinsights_prod-eu_application.json",
     ] {
         assert!(
             entries.iter().any(|r| r["file"] == file),
             "no redaction recorded in {file}: {entries:#?}"
+        );
+    }
+}
+
+/// Planted beside the corpus: in a collection problem, and in a note (base64 twice over).
+const ERROR_TOKEN: &str = "Err0r-Quoted-Bearer-T0ken";
+const NOTE_PASSWORD: &str = "N0te-Pasted-Pa55";
+
+/// A real walk quotes what it saw: the event message it concludes on goes into the walk
+/// record, the postmortem report and the captured events. Secrets in that message, in every
+/// form, stay out of every file of the bundle and out of what the command prints.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_a_walk_quotes_stay_out_of_its_records_and_report() {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    let catalog = Catalog::load(&[]);
+    let scratch = tempfile::tempdir().unwrap();
+    let snap = scratch.path().join("snap");
+    copy_dir(
+        &root().join("tests/fixtures/examples/pvc-storageclass-not-found/snapshot"),
+        &snap,
+        "",
+    );
+    let secrets = [
+        "ghp_Qu0tedInTheSummaryToken0123456789abcd",
+        "xoxb-7777777777-8888888888-Qu0tedSlackBotT0ken",
+        "Qu0ted-Bearer-T0ken-In-Event",
+        "Qu0ted-B64-Pa55word",
+        "Qu0ted-Escaped-Pa55",
+        "Qu0ted-Url-Pa55",
+    ];
+    let message = format!(
+        "storageclass.storage.k8s.io \\\"gp3-encrypted\\\" not found (provisioner said: token {} \
+         slack {} Authorization: Bearer {} config {} {{\\\"pass\\\\u0077ord\\\":\\\"{}\\\"}} \
+         dsn postgres://app:{}@db:5432/app)",
+        secrets[0],
+        secrets[1],
+        secrets[2],
+        STANDARD.encode(format!("PGPASSWORD={}\n", secrets[3])),
+        secrets[4],
+        secrets[5],
+    );
+    let events = snap.join("k8s/events/shop.json");
+    let text = std::fs::read_to_string(&events).unwrap().replace(
+        "\"storageclass.storage.k8s.io \\\"gp3-encrypted\\\" not found\"",
+        &format!("\"{message}\""),
+    );
+    assert!(text.contains("Qu0ted-Url-Pa55"), "the message was planted");
+    std::fs::write(&events, text).unwrap();
+    let bundle = scratch.path().join("b.tar.gz");
+    let args: Vec<String> = [
+        "bundle",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--run",
+        "pvc-pending",
+        "--target",
+        "shop/reports-archive",
+        "-o",
+        bundle.to_str().unwrap(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (code, out, err) = ktriage(&catalog, &args).await;
+    assert_eq!(code, 3, "{out}{err}");
+    let (_, files) = extract(&bundle);
+    let report = files
+        .iter()
+        .find(|(p, _)| p == "report.md")
+        .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+        .unwrap();
+    assert!(
+        report.contains("provisioner said"),
+        "the report quotes the event:\n{report}"
+    );
+    for (file, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in secrets {
+            assert!(
+                !reveals(&text, secret),
+                "{file} gives back {secret}:\n{text}"
+            );
+        }
+    }
+    for secret in secrets {
+        assert!(
+            !reveals(&out, secret) && !reveals(&err, secret),
+            "{secret} printed"
         );
     }
 }

@@ -1006,3 +1006,277 @@ fn the_committed_finding_codes_are_the_generated_ones() {
         assert!(line.chars().count() <= 80, "over 80 columns: {line:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Hostile text: whatever a snapshot, an archive or an argument holds reaches the terminal and
+// the log file escaped, and a quoted name cannot start a line of its own.
+
+/// An OSC 52 clipboard write, a screen clear, a right-to-left override, NEL (C1) and a
+/// carriage return.
+const HOSTILE: &str = "\u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{202e}\u{85}\r";
+
+/// What a terminal or a pager acts on: controls but newline and tab, and bidirectional controls.
+fn acted_on(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(
+            c,
+            '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+fn assert_terminal_safe(text: &str, what: &str) {
+    let raw: Vec<String> = text
+        .chars()
+        .filter(|&c| acted_on(c))
+        .map(|c| format!("U+{:04X}", c as u32))
+        .collect();
+    assert!(
+        raw.is_empty(),
+        "{what}: {raw:?} reached the terminal raw:\n{text:?}"
+    );
+}
+
+/// The example snapshot with the PVC `shop/reports-archive` renamed to carry [`HOSTILE`].
+fn hostile_snapshot(dir: &Path) -> PathBuf {
+    let snap = dir.join("snap");
+    copy_dir(Path::new(&example()), &snap);
+    let file = snap.join("k8s/shop/reports.yaml");
+    let text = std::fs::read_to_string(&file).unwrap().replace(
+        "  name: reports-archive\n",
+        "  name: \"reports-archive\\e]52;c;cHduZWQ=\\a\\e[2J\\u202e\\N\\r\"\n",
+    );
+    std::fs::write(&file, text).unwrap();
+    snap
+}
+
+#[test]
+fn hostile_names_in_messages_and_suggestions_are_escaped_on_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = hostile_snapshot(tmp.path());
+    let snap = snap.to_str().unwrap();
+    // A runbook id typed (or pasted) with escapes, and a close one suggested.
+    let typed = format!("pvc-pendin{HOSTILE}\nerror: forged");
+    let o = ktriage(&["run", &typed, "--snapshot", snap, "--target", "a/b"]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_terminal_safe(&o.stderr, "an unknown runbook id");
+    assert!(o.stderr.contains("\\x1b]52;c;"), "{}", o.stderr);
+    assert!(
+        !o.stderr.lines().any(|l| l.starts_with("error: forged")),
+        "a name started a line of its own: {}",
+        o.stderr
+    );
+    // "Did you mean" quotes names from the cluster.
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        snap,
+        "--target",
+        "shop/reports-archiv",
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_terminal_safe(&o.stderr, "a suggested target");
+    assert!(
+        o.stderr.contains(
+            "did you mean `shop/reports-archive\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J\\u{202e}\\x85\\x0d`"
+        ),
+        "{}",
+        o.stderr
+    );
+    // An answer is quoted back as typed.
+    let o = ktriage(&[
+        "run",
+        "pvc-pending",
+        "--snapshot",
+        snap,
+        "--target",
+        "shop/reports-archiv",
+        "--answer",
+        &format!("{HOSTILE}\nok    forged=x"),
+    ]);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_terminal_safe(&o.stderr, "an answer");
+    assert!(
+        !o.stderr.lines().any(|l| l.starts_with("ok    forged")),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn the_walked_lines_of_a_bundle_are_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = hostile_snapshot(tmp.path());
+    let bundle = tmp.path().join("b.tar.gz");
+    let target = format!("shop/reports-archive{HOSTILE}");
+    let o = ktriage(&[
+        "bundle",
+        "--snapshot",
+        snap.to_str().unwrap(),
+        "--run",
+        "pvc-pending",
+        "--target",
+        &target,
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    assert_eq!(o.code, 3, "{}{}", o.stdout, o.stderr);
+    assert_terminal_safe(&o.stdout, "bundle");
+    assert_terminal_safe(&o.stderr, "bundle progress");
+    assert!(
+        o.stderr
+            .contains("walked pvc-pending on shop/reports-archive\\x1b]52;c;"),
+        "{}",
+        o.stderr
+    );
+    // The bundle's report is read by people too.
+    let v = ktriage(&["bundle", "verify", bundle.to_str().unwrap()]);
+    assert_eq!(v.code, 0, "{}", v.stderr);
+    let archive = tar::Archive::new(flate2::read::GzDecoder::new(
+        std::fs::File::open(&bundle).unwrap(),
+    ));
+    let mut archive = archive;
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let path = entry.path().unwrap().display().to_string();
+        if path.ends_with(".md") || path.ends_with(".json") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+            assert_terminal_safe(&text, &path);
+        }
+    }
+}
+
+/// A bundle whose entry names carry escapes and line breaks: `bundle verify` names them
+/// escaped, each on its line.
+#[test]
+fn bundle_verify_names_hostile_entries_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("evil.tar.gz");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).unwrap(),
+        flate2::Compression::default(),
+    ));
+    let mut add = |name: &[u8], data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name);
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_cksum();
+        builder.append(&header, data).unwrap();
+    };
+    add(b"top/manifest.json", br#"{"files": {}}"#);
+    let name = format!("top/x{HOSTILE}\nok: forged.json");
+    add(name.as_bytes(), b"{}");
+    builder.into_inner().unwrap().finish().unwrap();
+    let o = ktriage(&["bundle", "verify", path.to_str().unwrap()]);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert_terminal_safe(&o.stdout, "verify");
+    assert_terminal_safe(&o.stderr, "verify");
+    assert!(
+        o.stderr.contains("x\\x1b]52;c;cHduZWQ=\\x07\\x1b[2J\\u{202e}\\x85\\x0d\\nok: forged.json: in the archive but not listed"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        !o.stderr.lines().any(|l| l.starts_with("ok: forged")),
+        "{}",
+        o.stderr
+    );
+
+    // The snapshot reader refuses an entry that climbs out, naming it escaped.
+    let snapshot = tmp.path().join("evil-snapshot.tar.gz");
+    let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(
+        std::fs::File::create(&snapshot).unwrap(),
+        flate2::Compression::default(),
+    ));
+    let name = format!("../{HOSTILE}\nwarning: forged");
+    let mut header = tar::Header::new_gnu();
+    header.as_gnu_mut().unwrap().name[..name.len()].copy_from_slice(name.as_bytes());
+    header.set_size(2);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_cksum();
+    builder.append(&header, &b"{}"[..]).unwrap();
+    builder.into_inner().unwrap().finish().unwrap();
+    let o = ktriage(&["triage", "--snapshot", snapshot.to_str().unwrap()]);
+    assert_eq!(o.code, 1, "{}{}", o.stdout, o.stderr);
+    assert_terminal_safe(&o.stderr, "a refused snapshot");
+    assert!(o.stderr.contains("refusing archive"), "{}", o.stderr);
+    assert!(
+        !o.stderr.lines().any(|l| l.starts_with("warning: forged")),
+        "{}",
+        o.stderr
+    );
+}
+
+/// serde_json leaves C1 controls and bidirectional controls raw; `less -R` and terminals act
+/// on them. JSON output escapes them and keeps the data.
+#[test]
+fn json_output_escapes_c1_and_bidi_controls_and_keeps_the_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let snap = tmp.path().join("snap");
+    copy_dir(Path::new(&example()), &snap);
+    let events = snap.join("k8s/events/shop.json");
+    let text = std::fs::read_to_string(&events).unwrap().replace(
+        "not found\"",
+        "not found\\u0085\\u009b31m\\u202egpj.exe\\u2066\\u200f\\u061c\\u007f\"",
+    );
+    std::fs::write(&events, text).unwrap();
+    for command in ["run", "triage"] {
+        let mut args = vec![command];
+        if command == "run" {
+            args.extend(["pvc-pending", "--target", "shop/reports-archive"]);
+        }
+        args.extend(["--snapshot", snap.to_str().unwrap(), "--output", "json"]);
+        let o = ktriage(&args);
+        assert_terminal_safe(&o.stdout, command);
+        assert!(
+            o.stdout.contains("\\u0085\\u009b31m\\u202egpj.exe"),
+            "{command}: {}",
+            o.stdout
+        );
+        let parsed: Value = serde_json::from_str(&o.stdout).unwrap();
+        assert!(
+            parsed
+                .to_string()
+                .contains("not found\u{85}\u{9b}31m\u{202e}gpj.exe\u{2066}\u{200f}\u{61c}\u{7f}"),
+            "{command}: the data is kept: {parsed}"
+        );
+    }
+}
+
+/// The log file is read with `less` and `tail -f`: what the cluster or a user typed is
+/// logged escaped, one event per line.
+#[test]
+fn the_log_file_holds_hostile_text_escaped_one_event_per_line() {
+    let state = tempfile::tempdir().unwrap();
+    let target = format!("shop/reports-archive{HOSTILE}\n2026-11-20T03:00:00Z ERROR forged");
+    let o = Command::new(env!("CARGO_BIN_EXE_ktriage"))
+        .args([
+            "run",
+            "pvc-pending",
+            "--snapshot",
+            &example(),
+            "--target",
+            &target,
+        ])
+        .env("XDG_CONFIG_HOME", state.path())
+        .env("XDG_STATE_HOME", state.path())
+        .env("KTRIAGE_LOG", "debug")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let log = std::fs::read_to_string(state.path().join("ktriage/ktriage.log")).unwrap();
+    assert!(
+        log.contains("reports-archive\\x1b]52;c;"),
+        "the query is logged: {log}"
+    );
+    assert_terminal_safe(&log, "the log file");
+    assert!(
+        !log.lines()
+            .any(|l| l.starts_with("2026-11-20T03:00:00Z ERROR forged")),
+        "a value forged a log line:\n{log}"
+    );
+}

@@ -4,6 +4,9 @@
 //! through the redactor as a bundle would write it; then no planted secret may survive in any
 //! output byte, and `redactions.json` must account for each one.
 
+mod common;
+
+use common::secrets::reveals;
 use ktriage::evidence::redact::{Profile, Redactor, Report, RuleSet};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -81,6 +84,81 @@ const EXPECTED: &[(&str, &str)] = &[
     ),
     ("gr4fana-DS-Passw0rd", "secret-field"),
     ("gr4fana-Basic-Auth-88", "secret-field"),
+    // The payments namespace: provider tokens, secrets behind JSON escapes and in base64,
+    // database URLs, env literals and flags.
+    ("ghs_Pq7Rs8Tu9Vw0Xy1Za2Bc3De4Fg5Hi6Jk7Lm8", "github-token"),
+    (
+        "MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQC7VJTUt9Us8cKj",
+        "pem-private-key",
+    ),
+    (
+        "MHcCAQEEIBm5TqXZr0CkLh3hD2eQ0pZ9yWv8uS7tR6qP5oN4mL3kAoGCCqGSM49A",
+        "pem-private-key",
+    ),
+    (
+        "xoxb-2222222222-3333333333-BiLLiNgBoTtOkEn0123456789",
+        "slack-token",
+    ),
+    ("npm_B1lL1nGnPmT0kEnAbCdEfGhIjKlMnOpQrStU", "npm-token"),
+    ("Jdbc-B1ll1ng-Pa55", "connection-string-password"),
+    ("M0ngo-B1ll1ng-Pa55", "url-credentials"),
+    ("Pg-L3dger-Pa55", "url-credentials"),
+    ("Env-L1teral-S3cret", "env-literal"),
+    (
+        "MIIEpQIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM9Oi4Qj5u6QH0d4w7cM1vWq8yJr2k",
+        "pem-private-key",
+    ),
+    ("D0cker-Reg-Pa55", "docker-auth"),
+    ("B64-Annot-Reg-Pa55", "base64-encoded"),
+    (
+        "MIIEogIBAAKCAQEAwJ7bq3Cq0lmO5uQ8t2VxYfWk9sZr4dNh6pLg1jTe0aXy3bcD",
+        "base64-encoded",
+    ),
+    ("Kube-B1n-T0ken-77", "base64-encoded"),
+    ("Wr4pped-B64-Pa55", "base64-encoded"),
+    (
+        "T0BILL000/B0BILL000/BiLLiNgWeBhOoKsEcReT0123",
+        "slack-webhook",
+    ),
+    ("sk_live_B1ll1ngG4tewayStr1peKey000", "stripe-key"),
+    ("Env-Db-Pa55-B1ll", "sensitive-name"),
+    ("Sh3ll-Flag-Pa55", "flag-value"),
+    ("Args-Db-Pa55-B1ll", "sensitive-name"),
+    ("glpat-B1ll1ngGitLabT0ken00", "gitlab-token"),
+    (
+        "eyJhbGciOiJSUzI1NiIsImtpZCI6ImJpbGwifQ.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6cGF5bWVudHM6YmlsbGluZyJ9.QmlsbGluZ09pZGNTaWduYXR1cmVGb3JUZXN0cw",
+        "jwt",
+    ),
+    ("AIzaSyB1ll1ngGcpApiKeyForTests0123456_x", "gcp-api-key"),
+    (
+        "github_pat_11BILLING0aBcDeFgHiJkL_MnOpQrStUvWxYz0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ012340123",
+        "github-token",
+    ),
+    (
+        "xoxp-1234567890-1234567890-1234567890-b1ll1ngabcdef0123456789abcdef01",
+        "slack-token",
+    ),
+    ("Pr0be-Basic-Pa55", "authorization-header"),
+    ("Be4rer-Opaque-T0ken-B1ll1ng", "authorization-header"),
+    ("Pl4in-Env-Pa55", "connection-string-password"),
+    ("Db-Env-L0g-Pa55", "secret-key-value"),
+    (
+        "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDlogLineKey000",
+        "pem-private-key",
+    ),
+    ("Un1code-Esc-Pa55", "secret-key-value"),
+    ("My-L0g-Flag-Pa55", "flag-value"),
+    ("B64-L0g-T0ken-99", "base64-encoded"),
+    ("rk_live_B1ll1ngRestr1ctedKey00", "stripe-key"),
+    ("Jdbc-L0g-Pa55", "connection-string-password"),
+    ("AKIAB1LL1NGL0GKEY0X1", "aws-access-key"),
+    (
+        "xoxb-4444444444-5555555555-Cl0udW4tchB0tT0ken000",
+        "slack-token",
+    ),
+    ("Cw-M0ngo-Pa55", "url-credentials"),
+    ("Cw-Api-K3y-Value-0", "secret-key-value"),
+    ("Cw-B64-Json-Pa55", "base64-encoded"),
 ];
 
 /// Addresses in the corpus: kept by default, gone with `--redact-ips`.
@@ -107,6 +185,20 @@ const KEPT: &[&str] = &[
     "AROAEXAMPLE00003",
     "Readiness probe failed",
     "grafana_reader",
+    // Digests, hashes and uids look like secrets to a careless rule.
+    "registry.acme.io/billing@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "\"checksum/config\": \"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\"",
+    "9e1a3c5e-7f2b-4d6a-8c0e-2f4a6c8e0b1d",
+    "3f1c0e9a8b7d6c5e4f3a2b1c0d9e8f7a6b5c4d3e",
+    // A certificate, plain and base64: public.
+    "MIIC5zCCAc+gAwIBAgIBADANBgkqhkiG9w0BAQsFADAVMRMwEQYDVQQDEwprdWJl",
+    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUM1ekNDQWMrZ0F3SUJBZ0lCQURBTkJna3Foa2lHOXcwQkFRc0ZBREFWTVJNd0VRWURWUVFERXdwcmRXSmwKY201bGRHVnpNQjRYRFRJMk1UQXdNakE1TVRRd05Wb1hEVE0yTURreU9UQTVNVFF3TlZvd0ZURVRNQkVHQTFVRQotLS0tLUVORCBDRVJUSUZJQ0FURS0tLS0tCg==",
+    // What a redacted URL, header or Docker config keeps.
+    "https://hooks.slack.com/services/<redacted:slack-webhook>",
+    "\\\"registry.acme.io\\\": {\\\"auth\\\": \\\"<redacted:docker-auth>\\\"",
+    "mongodb+srv://billing:<redacted:url-credentials>@cluster0.ab1cd.mongodb.net/billing",
+    "billing@acme-billing.iam.gserviceaccount.com",
+    "value: debug",
 ];
 
 fn planted() -> Vec<String> {
@@ -173,7 +265,7 @@ fn read(file: &str) -> Input {
 fn occurrences(input: &Input, secret: &str) -> Vec<String> {
     fn walk(v: &Value, pointer: &str, secret: &str, out: &mut Vec<String>) {
         match v {
-            Value::String(s) if s.contains(secret) => out.push(pointer.to_string()),
+            Value::String(s) if reveals(s, secret) => out.push(pointer.to_string()),
             Value::Array(a) => {
                 for (i, x) in a.iter().enumerate() {
                     walk(x, &format!("{pointer}/{i}"), secret, out);
@@ -193,7 +285,7 @@ fn occurrences(input: &Input, secret: &str) -> Vec<String> {
         Input::Doc(v) => walk(v, "", secret, &mut out),
         Input::Text(t) => {
             for (i, line) in t.lines().enumerate() {
-                if line.contains(secret) {
+                if reveals(line, secret) {
                     out.push(format!("line {}", i + 1));
                 }
             }
@@ -251,7 +343,7 @@ fn no_planted_secret_survives_anywhere() {
     let mut survivors = Vec::new();
     for secret in planted() {
         for (file, bytes) in &out {
-            if bytes.contains(&secret) {
+            if reveals(bytes, &secret) {
                 survivors.push(format!("{secret} in {file}"));
             }
         }
@@ -310,7 +402,7 @@ fn the_report_accounts_for_every_planted_secret() {
 
     let json = report.to_json(&redactor).to_string();
     for secret in planted() {
-        assert!(!json.contains(&secret), "redactions.json holds {secret}");
+        assert!(!reveals(&json, &secret), "redactions.json holds {secret}");
     }
     let file: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(file["profile"]["redactIps"], false);
@@ -353,4 +445,24 @@ fn ips_stay_unless_the_profile_redacts_them() {
     // Names built from addresses are names.
     let gone: String = gone.iter().map(|(_, b)| b.as_str()).collect();
     assert!(gone.contains("ip-10-0-32-17.eu-west-1.compute.internal"));
+}
+
+/// The check itself: a secret is found raw, JSON-escaped and base64-encoded at any
+/// alignment, nested.
+#[test]
+fn the_check_finds_every_form_of_a_secret() {
+    use base64::Engine;
+    let secret = "Hunter2-Is-Not-A-Password";
+    let json = serde_json::to_string(&format!("{{\"password\":\"{secret}\"}}")).unwrap();
+    for pad in ["", "x", "xy"] {
+        let encoded =
+            base64::engine::general_purpose::STANDARD.encode(format!("{pad}password={secret}\n"));
+        assert!(reveals(&format!("v: {encoded}"), secret), "{encoded}");
+        let nested =
+            base64::engine::general_purpose::STANDARD.encode(format!("{{\"auth\":\"{encoded}\"}}"));
+        assert!(reveals(&nested, secret), "{nested}");
+    }
+    assert!(reveals(&json, secret));
+    assert!(reveals(r"Hunter2\u002dIs-Not-A-Password", secret));
+    assert!(!reveals("<redacted:secret-key-value>", secret));
 }

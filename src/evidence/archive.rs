@@ -17,6 +17,7 @@
 //! relative to the top folder), and every file must be listed.
 
 use crate::source::snapshot::{Limits, normalise};
+use crate::text::sanitize_line;
 use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
@@ -86,8 +87,9 @@ pub enum ArchiveError {
     )]
     Damaged { path: PathBuf, message: String },
     #[error(
-        "refusing bundle {path}: entry `{entry}` {why}; an archive from someone else may be \
-         hostile, so nothing in it was trusted"
+        "refusing bundle {path}: entry `{}` {why}; an archive from someone else may be \
+         hostile, so nothing in it was trusted",
+        sanitize_line(.entry)
     )]
     Unsafe {
         path: PathBuf,
@@ -100,13 +102,15 @@ pub enum ArchiveError {
     )]
     TooLarge { path: PathBuf, what: String },
     #[error(
-        "bundle {path} has no {top}/{MANIFEST}: it was not written by `ktriage bundle export`, \
-         or its manifest was removed, so its files cannot be checked"
+        "bundle {path} has no {}/{MANIFEST}: it was not written by `ktriage bundle export`, \
+         or its manifest was removed, so its files cannot be checked",
+        sanitize_line(.top)
     )]
     NoManifest { path: PathBuf, top: String },
     #[error(
-        "bundle {path}: {top}/{MANIFEST} is not a valid manifest ({why}); the files cannot be \
-         checked against it, so the bundle cannot be trusted as evidence"
+        "bundle {path}: {}/{MANIFEST} is not a valid manifest ({why}); the files cannot be \
+         checked against it, so the bundle cannot be trusted as evidence",
+        sanitize_line(.top)
     )]
     BadManifest {
         path: PathBuf,
@@ -155,32 +159,49 @@ impl fmt::Display for Discrepancy {
         match self {
             Discrepancy::Differs { file } => write!(
                 f,
-                "{file}: SHA-256 differs from the manifest (tampered or corrupted)"
+                "{}: SHA-256 differs from the manifest (tampered or corrupted)",
+                sanitize_line(file)
             ),
             Discrepancy::Missing { file } => {
                 write!(
                     f,
-                    "{file}: listed in the manifest but missing from the archive"
+                    "{}: listed in the manifest but missing from the archive",
+                    sanitize_line(file)
                 )
             }
             Discrepancy::Unlisted { file } => {
                 write!(
                     f,
-                    "{file}: in the archive but not listed in the manifest (added)"
+                    "{}: in the archive but not listed in the manifest (added)",
+                    sanitize_line(file)
                 )
             }
             Discrepancy::Duplicate { file } => {
-                write!(f, "{file}: appears more than once in the archive")
+                write!(
+                    f,
+                    "{}: appears more than once in the archive",
+                    sanitize_line(file)
+                )
             }
             Discrepancy::UnexpectedFolder { folder } => write!(
                 f,
-                "{folder}/: a folder holding no listed file (bundles hold only the folders of their files)"
+                "{}/: a folder holding no listed file (bundles hold only the folders of their files)",
+                sanitize_line(folder)
             ),
             Discrepancy::UnexpectedEntry { entry, what } => {
-                write!(f, "{entry}: {what}; bundles hold only files and folders")
+                write!(
+                    f,
+                    "{}: {}; bundles hold only files and folders",
+                    sanitize_line(entry),
+                    sanitize_line(what)
+                )
             }
             Discrepancy::Outside { entry } => {
-                write!(f, "{entry}: outside the bundle's top folder")
+                write!(
+                    f,
+                    "{}: outside the bundle's top folder",
+                    sanitize_line(entry)
+                )
             }
         }
     }
@@ -641,7 +662,7 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
                 let mut data = Vec::with_capacity(size as usize);
                 entry.read_to_end(&mut data).map_err(stream_error)?;
                 if data.len() as u64 != size {
-                    return Err(damaged(format!("{rel} is cut short")));
+                    return Err(damaged(format!("{} is cut short", sanitize_line(&rel))));
                 }
                 contents.manifest = Some(data);
             } else {
@@ -656,7 +677,7 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
                     got += n as u64;
                 }
                 if got != size {
-                    return Err(damaged(format!("{rel} is cut short")));
+                    return Err(damaged(format!("{} is cut short", sanitize_line(&rel))));
                 }
                 contents.files.insert(rel, (hex(&hasher.finalize()), size));
             }
@@ -737,7 +758,10 @@ fn check(path: &Path, contents: Contents) -> Result<Verified, ArchiveError> {
     let mut expected = BTreeMap::new();
     for (file, hash) in listed {
         if let Err(why) = check_relative(file) {
-            return Err(bad(format!("it lists `{file}`, which {why}")));
+            return Err(bad(format!(
+                "it lists `{}`, which {why}",
+                sanitize_line(file)
+            )));
         }
         if file == MANIFEST {
             return Err(bad(format!("it lists itself ({MANIFEST})")));
@@ -745,7 +769,12 @@ fn check(path: &Path, contents: Contents) -> Result<Verified, ArchiveError> {
         let hash = hash
             .as_str()
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
-            .ok_or_else(|| bad(format!("the SHA-256 of `{file}` is not 64 hex digits")))?;
+            .ok_or_else(|| {
+                bad(format!(
+                    "the SHA-256 of `{}` is not 64 hex digits",
+                    sanitize_line(file)
+                ))
+            })?;
         expected.insert(file.as_str(), hash.to_ascii_lowercase());
     }
     for (file, hash) in &expected {

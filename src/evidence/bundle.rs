@@ -59,7 +59,7 @@ pub struct Files {
 }
 
 fn pretty(v: &impl Serialize) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(v).unwrap_or_default();
+    let mut bytes = crate::text::to_json_vec_pretty(v);
     bytes.push(b'\n');
     bytes
 }
@@ -190,7 +190,7 @@ pub fn files(input: Input<'_>) -> Files {
         redactor.json(&mut response, &path, &mut redactions);
         files.insert(path, pretty(&response));
     }
-    let snapshot = json!({
+    let mut snapshot = json!({
         "kind": "ktriage-snapshot",
         "version": 1,
         "capturedAt": stamp(now),
@@ -199,6 +199,7 @@ pub fn files(input: Input<'_>) -> Files {
         "source": "ktriage-bundle",
         "captured": captured,
     });
+    redactor.json(&mut snapshot, "snapshot.yaml", &mut redactions);
     files.insert(
         "snapshot.yaml".into(),
         format!(
@@ -257,10 +258,17 @@ pub fn files(input: Input<'_>) -> Files {
     let error_count = errors.len();
     // The source's read problems beside what collection could not get: a bundle made
     // from a partly unreadable snapshot says so in the same file.
-    files.insert(
-        "errors.json".into(),
-        pretty(&json!({"errors": errors, "warnings": info.problems})),
-    );
+    // Failures quote what failed: a request's URL, a server's message.
+    let mut problems = json!({"errors": errors, "warnings": info.problems});
+    redactor.json(&mut problems, "errors.json", &mut redactions);
+    files.insert("errors.json".into(), pretty(&problems));
+    // A live source is described by its server's URL, which may carry credentials.
+    let mut source = json!({
+        "description": info.description,
+        "live": info.live,
+        "context": info.context,
+    });
+    redactor.json(&mut source, super::archive::MANIFEST, &mut redactions);
     let redaction_count = redactions.len();
     files.insert(
         "redactions.json".into(),
@@ -272,11 +280,7 @@ pub fn files(input: Input<'_>) -> Files {
         "tool": "ktriage",
         "toolVersion": env!("CARGO_PKG_VERSION"),
         "schemaVersion": SCHEMA_VERSION,
-        "source": {
-            "description": info.description,
-            "live": info.live,
-            "context": info.context,
-        },
+        "source": source,
         "cluster": info.cluster.as_ref().map(|c| json!({"name": c.name, "region": c.region})),
         "captureStart": stamp(started),
         "captureEnd": stamp(finished),

@@ -8,7 +8,10 @@
 //! - *names*: the value of an env var, annotation, ConfigMap key or (for `in = ["fields"]`) any
 //!   object field whose name matches goes whole;
 //! - *patterns*: regular expressions over text (log lines, event messages, and every string
-//!   left in an object or AWS response), plain or JSON-escaped.
+//!   left in an object or AWS response), plain or JSON-escaped: they also run over the text
+//!   with its JSON string escapes decoded, and what they find there is replaced where it was;
+//! - *decoding*: base64 runs are decoded and redacted like any text; one that holds a secret
+//!   goes whole.
 //!
 //! A redacted span becomes `<redacted:RULE-ID>`. Markers are never redacted again and each
 //! string is redacted until nothing changes, so redacting twice changes nothing and reports
@@ -37,6 +40,29 @@ pub const BLOCK_MAX_LINES: usize = 256;
 /// Redacting one string stops after this many passes over the rules. Every pass that changes
 /// something turns at least one character into a marker, so this is a guard, not a limit seen.
 const MAX_PASSES: usize = 64;
+
+/// JSON string escapes are decoded this many levels deep: a JSON log line quoting an escaped
+/// JSON document that quotes another.
+const MAX_ESCAPE_LEVELS: usize = 3;
+
+/// Base64 inside decoded base64 is decoded this many levels deep.
+const MAX_DECODE_DEPTH: usize = 3;
+
+/// Base64 runs longer than this are not decoded: no credential file is this large, and a
+/// binaryData blob would be decoded on every pass.
+const MAX_BASE64_BYTES: usize = 1 << 20;
+
+/// Shorter base64 decodes to too little to hold a secret beside what names it: 16
+/// characters are 12 bytes, `password=x` and its like.
+const MIN_BASE64_CHARS: usize = 16;
+
+/// A base64 run, standard or URL-safe, possibly wrapped over lines as `base64` wraps it.
+static BASE64_RUN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"[A-Za-z0-9+/_-]{{{MIN_BASE64_CHARS},}}={{0,2}}(?:\r?\n[A-Za-z0-9+/_-]{{4,}}={{0,2}})*"
+    ))
+    .expect("base64 regex")
+});
 
 static MARKER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"<redacted:[a-z0-9]+(?:-[a-z0-9]+)*>").expect("marker regex"));
@@ -109,6 +135,8 @@ pub enum RuleKind {
     Names,
     /// Built-in handling of an object shape.
     Structural,
+    /// Built-in decoding of an encoded form, redacted by the other rules.
+    Decode,
 }
 
 impl fmt::Display for RuleKind {
@@ -123,6 +151,7 @@ impl RuleKind {
             RuleKind::Pattern => "pattern",
             RuleKind::Names => "names",
             RuleKind::Structural => "structural",
+            RuleKind::Decode => "decode",
         }
     }
 }
@@ -136,15 +165,19 @@ pub enum Place {
     Annotations,
     /// A ConfigMap `data` / `binaryData` key.
     ConfigMapData,
+    /// A flag of a container's `command` or `args` (`--db-password`, dashes dropped): the
+    /// item after it is its value.
+    Args,
     /// Any field of any object whose value is a string.
     Fields,
 }
 
 impl Place {
-    pub const ALL: [Place; 4] = [
+    pub const ALL: [Place; 5] = [
         Place::Env,
         Place::Annotations,
         Place::ConfigMapData,
+        Place::Args,
         Place::Fields,
     ];
 
@@ -153,6 +186,7 @@ impl Place {
             Place::Env => "env",
             Place::Annotations => "annotations",
             Place::ConfigMapData => "configmap-data",
+            Place::Args => "args",
             Place::Fields => "fields",
         }
     }
@@ -178,6 +212,12 @@ enum Matcher {
         places: Vec<Place>,
     },
     Structural(Structural),
+    Decode(Decoding),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decoding {
+    Base64,
 }
 
 /// One redaction rule, as `ktriage bundle rules` lists it.
@@ -214,7 +254,7 @@ impl Rule {
         match &self.matcher {
             Matcher::Pattern { regex, .. } => Some(regex.as_str()),
             Matcher::Names { names, .. } => Some(names.as_str()),
-            Matcher::Structural(_) => None,
+            Matcher::Structural(_) | Matcher::Decode(_) => None,
         }
     }
 
@@ -349,6 +389,7 @@ struct RuleDoc {
     #[serde(rename = "in")]
     places: Option<toml::Spanned<Vec<String>>>,
     structural: Option<toml::Spanned<String>>,
+    decode: Option<toml::Spanned<String>>,
     when: Option<toml::Spanned<String>>,
 }
 
@@ -410,14 +451,15 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
             r.pattern.is_some(),
             r.names.is_some(),
             r.structural.is_some(),
+            r.decode.is_some(),
         ];
         if kinds.iter().filter(|k| **k).count() != 1 {
             return Err(err(
                 Some(spanned.span()),
                 format!(
                     "rule `{id}` needs exactly one of `pattern` (a regular expression over text), \
-                     `names` (a regular expression over env var, annotation, ConfigMap key or field names) \
-                     or `structural` (built in only)"
+                     `names` (a regular expression over env var, annotation, ConfigMap key, flag or field names), \
+                     `structural` or `decode` (built in only)"
                 ),
             ));
         }
@@ -524,6 +566,38 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
                 except,
                 places,
             }
+        } else if let Some(d) = &r.decode {
+            for (present, field) in [
+                (r.group.is_some(), "group"),
+                (r.block_end.is_some(), "block_end"),
+                (r.except.is_some(), "except"),
+                (r.places.is_some(), "in"),
+            ] {
+                if present {
+                    return Err(err(
+                        Some(d.span()),
+                        format!("rule `{id}`: a decode rule takes no `{field}`"),
+                    ));
+                }
+            }
+            if *origin != Origin::Builtin {
+                return Err(err(
+                    Some(d.span()),
+                    format!(
+                        "rule `{id}`: decode rules are built in (base64-encoded); write a `pattern` \
+                         or `names` rule: the decoded text meets it too"
+                    ),
+                ));
+            }
+            match d.get_ref().as_str() {
+                "base64" => Matcher::Decode(Decoding::Base64),
+                other => {
+                    return Err(err(
+                        Some(d.span()),
+                        format!("rule `{id}`: unknown decoding `{other}`"),
+                    ));
+                }
+            }
         } else {
             let s = r.structural.as_ref().expect("one kind is set");
             for (present, field) in [
@@ -576,6 +650,7 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
             Matcher::Pattern { .. } => RuleKind::Pattern,
             Matcher::Names { .. } => RuleKind::Names,
             Matcher::Structural(_) => RuleKind::Structural,
+            Matcher::Decode(_) => RuleKind::Decode,
         };
         rules.push(Rule {
             id: id.to_string(),
@@ -598,6 +673,15 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
                     Some(d.span()),
                     format!(
                         "`{id}` cannot be disabled: Secret values and last-applied copies never go into a bundle"
+                    ),
+                ));
+            }
+            Some(r) if r.kind == RuleKind::Decode => {
+                return Err(err(
+                    Some(d.span()),
+                    format!(
+                        "`{id}` cannot be disabled: it removes only what another rule finds once decoded; \
+                         disable that rule instead"
                     ),
                 ));
             }
@@ -717,6 +801,8 @@ pub struct Redactor {
     rules: Vec<Rule>,
     /// Indexes of the pattern rules, in order.
     text: Vec<usize>,
+    /// The base64 decoding rule, unless a user set leaves it out.
+    base64: Option<usize>,
 }
 
 /// Hits of one string or line: (rule index, count).
@@ -740,10 +826,13 @@ impl Redactor {
         let text = (0..rules.len())
             .filter(|&i| rules[i].kind == RuleKind::Pattern)
             .collect();
+        let base64 = (0..rules.len())
+            .find(|&i| matches!(rules[i].matcher, Matcher::Decode(Decoding::Base64)));
         Redactor {
             profile,
             rules,
             text,
+            base64,
         }
     }
 
@@ -845,9 +934,21 @@ impl Redactor {
 
     /// The text rules over one string, until nothing changes; `None` when nothing did.
     fn redact_str(&self, s: &str, hits: &mut Hits) -> Option<String> {
+        self.redact_decoded(s, hits, 0)
+    }
+
+    /// [`Redactor::redact_str`] of text decoded `depth` times already.
+    fn redact_decoded(&self, s: &str, hits: &mut Hits, depth: usize) -> Option<String> {
         let mut current: Option<String> = None;
         for _ in 0..MAX_PASSES {
             let mut changed = false;
+            // Escaped text first: there a match spans the escapes, where over the plain text
+            // a value's pattern stops at the first backslash and leaves the rest.
+            let text = current.as_deref().unwrap_or(s);
+            if let Some(out) = self.through_escapes(text, hits) {
+                current = Some(out);
+                changed = true;
+            }
             for &i in &self.text {
                 let Matcher::Pattern { regex, groups, .. } = &self.rules[i].matcher else {
                     continue;
@@ -859,11 +960,98 @@ impl Redactor {
                     changed = true;
                 }
             }
+            let text = current.as_deref().unwrap_or(s);
+            if let Some(out) = self.through_base64(text, hits, depth) {
+                current = Some(out);
+                changed = true;
+            }
             if !changed {
                 break;
             }
         }
         current
+    }
+
+    /// The patterns over `text` with its JSON string escapes decoded (one level, then two,
+    /// then three): each secret found there is replaced in `text` where its escaped form
+    /// was. `None` when nothing is found.
+    fn through_escapes(&self, text: &str, hits: &mut Hits) -> Option<String> {
+        let mut current: Option<String> = None;
+        for level in 1..=MAX_ESCAPE_LEVELS {
+            let Some(mut view) = Unescaped::of(current.as_deref().unwrap_or(text), level) else {
+                break;
+            };
+            for &i in &self.text {
+                let Matcher::Pattern { regex, groups, .. } = &self.rules[i].matcher else {
+                    continue;
+                };
+                let view_markers = marker_spans(&view.text);
+                let spans: Vec<Range<usize>> = spans(regex, groups, &view.text)
+                    .into_iter()
+                    .filter(|s| !s.is_empty() && !untouchable(s, &view_markers))
+                    .map(|s| view.origin(&s))
+                    .collect();
+                let base = current.as_deref().unwrap_or(text);
+                if let Some((out, n)) = replace(base, &spans, &self.rules[i].marker) {
+                    add_hit(hits, i, n);
+                    // The next rule reads the view of what is left: its spans moved.
+                    let next = Unescaped::of(&out, level);
+                    current = Some(out);
+                    match next {
+                        Some(next) => view = next,
+                        None => break,
+                    }
+                }
+            }
+        }
+        current
+    }
+
+    /// Base64 runs of `text` whose decoded text holds a secret by the other rules, replaced
+    /// whole; the rules that found it are counted beside the decoding rule.
+    fn through_base64(&self, text: &str, hits: &mut Hits, depth: usize) -> Option<String> {
+        let rule = self.base64?;
+        if depth >= MAX_DECODE_DEPTH {
+            return None;
+        }
+        let markers = marker_spans(text);
+        let mut found: Vec<Range<usize>> = Vec::new();
+        for run in BASE64_RUN.find_iter(text) {
+            // Wrapped base64 is decoded whole; lines that are not one text, one by one.
+            let mut candidates = vec![run.range()];
+            if run.as_str().contains('\n') && decode_base64(run.as_str()).is_none() {
+                candidates = run
+                    .as_str()
+                    .split_inclusive('\n')
+                    .scan(run.start(), |at, line| {
+                        let start = *at;
+                        *at += line.len();
+                        Some(start..start + line.trim_end().len())
+                    })
+                    .collect();
+            }
+            for span in candidates {
+                if span.len() < MIN_BASE64_CHARS || untouchable(&span, &markers) {
+                    continue;
+                }
+                let Some(decoded) = decode_base64(&text[span.clone()]) else {
+                    continue;
+                };
+                let mut inner = Hits::new();
+                if self
+                    .redact_decoded(&decoded, &mut inner, depth + 1)
+                    .is_some()
+                {
+                    for (r, n) in inner {
+                        add_hit(hits, r, n);
+                    }
+                    found.push(span);
+                }
+            }
+        }
+        let (out, n) = replace(text, &found, &self.rules[rule].marker)?;
+        add_hit(hits, rule, n);
+        Some(out)
     }
 
     fn names_rule(&self, place: Place, name: &str) -> Option<usize> {
@@ -1031,6 +1219,31 @@ impl Redactor {
                 }
             }
         }
+        for field in ["command", "args"] {
+            let Some(Value::Array(items)) = object.get_mut(field) else {
+                continue;
+            };
+            for i in 1..items.len() {
+                // `--db-password VALUE`: the flag names the item after it; `--flag=VALUE` is
+                // one item, the patterns' to find.
+                let Some(flag) = items[i - 1]
+                    .as_str()
+                    .filter(|f| f.starts_with('-') && !f.contains('='))
+                    .map(|f| f.trim_start_matches('-').to_string())
+                else {
+                    continue;
+                };
+                let Some(rule) = self.names_rule(Place::Args, &flag) else {
+                    continue;
+                };
+                // A flag after a flag: the first one takes no value.
+                if items[i].as_str().is_some_and(|v| v.starts_with('-')) {
+                    continue;
+                }
+                let location = at(&[field, &i.to_string()]);
+                self.replace_whole(&mut items[i], rule, &location, None, file, report);
+            }
+        }
         for (key, value) in object.iter_mut() {
             if value.is_string()
                 && let Some(rule) = self.names_rule(Place::Fields, key)
@@ -1097,16 +1310,27 @@ fn untouchable(span: &Range<usize>, markers: &[Range<usize>]) -> bool {
     only_markers && at == span.end
 }
 
-/// One pattern over `text`: the text with each secret replaced by `marker`, and how many.
-fn apply(regex: &Regex, groups: &[usize], marker: &str, text: &str) -> Option<(String, usize)> {
-    let spans: Vec<Range<usize>> = if groups == [0] {
+/// Where one pattern finds secrets in `text`: the whole match, or its first group that took
+/// part of those the rule names.
+fn spans(regex: &Regex, groups: &[usize], text: &str) -> Vec<Range<usize>> {
+    if groups == [0] {
         regex.find_iter(text).map(|m| m.range()).collect()
     } else {
         regex
             .captures_iter(text)
             .filter_map(|c| groups.iter().find_map(|&g| c.get(g)).map(|m| m.range()))
             .collect()
-    };
+    }
+}
+
+/// One pattern over `text`: the text with each secret replaced by `marker`, and how many.
+fn apply(regex: &Regex, groups: &[usize], marker: &str, text: &str) -> Option<(String, usize)> {
+    replace(text, &spans(regex, groups, text), marker)
+}
+
+/// `text` with each of `spans` (in order) replaced by `marker`, and how many were; spans
+/// that are empty, overlap one before, or are markers or cut one are left.
+fn replace(text: &str, spans: &[Range<usize>], marker: &str) -> Option<(String, usize)> {
     if spans.is_empty() {
         return None;
     }
@@ -1120,7 +1344,7 @@ fn apply(regex: &Regex, groups: &[usize], marker: &str, text: &str) -> Option<(S
         while markers.get(first).is_some_and(|m| m.end <= span.start) {
             first += 1;
         }
-        if span.is_empty() || span.start < last || untouchable(&span, &markers[first..]) {
+        if span.is_empty() || span.start < last || untouchable(span, &markers[first..]) {
             continue;
         }
         out.push_str(&text[last..span.start]);
@@ -1133,6 +1357,113 @@ fn apply(regex: &Regex, groups: &[usize], marker: &str, text: &str) -> Option<(S
     }
     out.push_str(&text[last..]);
     Some((out, count))
+}
+
+/// Text with its JSON string escapes (`\"`, `\\`, `\/`, `\n`, `\uXXXX` and the rest) decoded
+/// some levels deep, and for each of its bytes the span of the original it came from.
+struct Unescaped {
+    text: String,
+    from: Vec<Range<usize>>,
+}
+
+impl Unescaped {
+    /// `text` decoded `levels` times; `None` when a level has no escape to decode.
+    fn of(text: &str, levels: usize) -> Option<Unescaped> {
+        let mut view = unescape_once(text)?;
+        for _ in 1..levels {
+            let next = unescape_once(&view.text)?;
+            let from = next
+                .from
+                .iter()
+                .map(|r| view.from[r.start].start..view.from[r.end - 1].end)
+                .collect();
+            view = Unescaped {
+                text: next.text,
+                from,
+            };
+        }
+        Some(view)
+    }
+
+    /// The span of the original a span of the decoded text came from.
+    fn origin(&self, span: &Range<usize>) -> Range<usize> {
+        self.from[span.start].start..self.from[span.end - 1].end
+    }
+}
+
+fn unescape_once(text: &str) -> Option<Unescaped> {
+    if !text.contains('\\') {
+        return None;
+    }
+    let hex4 = |at: usize| {
+        text.get(at..at + 4)
+            .filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit()))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut from = Vec::with_capacity(text.len());
+    let mut decoded = false;
+    let mut i = 0;
+    while let Some(c) = text[i..].chars().next() {
+        let escape = match (c, text.as_bytes().get(i + 1)) {
+            ('\\', Some(b'"')) => Some(('"', 2)),
+            ('\\', Some(b'\\')) => Some(('\\', 2)),
+            ('\\', Some(b'/')) => Some(('/', 2)),
+            ('\\', Some(b'n')) => Some(('\n', 2)),
+            ('\\', Some(b'r')) => Some(('\r', 2)),
+            ('\\', Some(b't')) => Some(('\t', 2)),
+            ('\\', Some(b'b')) => Some(('\u{8}', 2)),
+            ('\\', Some(b'f')) => Some(('\u{c}', 2)),
+            ('\\', Some(b'u')) => match hex4(i + 2) {
+                Some(high @ 0xd800..=0xdbff) => match (text.get(i + 6..i + 8), hex4(i + 8)) {
+                    (Some("\\u"), Some(low @ 0xdc00..=0xdfff)) => {
+                        char::from_u32(0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00))
+                            .map(|c| (c, 12))
+                    }
+                    _ => None,
+                },
+                Some(code) => char::from_u32(code).map(|c| (c, 6)),
+                None => None,
+            },
+            _ => None,
+        };
+        decoded |= escape.is_some();
+        let (c, len) = escape.unwrap_or((c, c.len_utf8()));
+        let at = out.len();
+        out.push(c);
+        from.extend(std::iter::repeat_n(i..i + len, out.len() - at));
+        i += len;
+    }
+    decoded.then_some(Unescaped { text: out, from })
+}
+
+/// Base64 (standard or URL-safe, padded or not, wrapped or not) decoded, when it decodes to
+/// text: valid UTF-8 with no controls but line breaks and tabs. Anything else (a digest, a
+/// name that happens to be in the alphabet, binary data) holds nothing the rules could read.
+fn decode_base64(run: &str) -> Option<String> {
+    use base64::Engine;
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    const LENIENT: GeneralPurposeConfig = GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::STANDARD, LENIENT);
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&base64::alphabet::URL_SAFE, LENIENT);
+    let compact: String = run.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    if compact.len() > MAX_BASE64_BYTES {
+        return None;
+    }
+    let standard = compact.contains(['+', '/']);
+    let url_safe = compact.contains(['-', '_']);
+    let bytes = match (standard, url_safe) {
+        (true, true) => return None,
+        (false, true) => URL_SAFE.decode(&compact).ok()?,
+        _ => STANDARD.decode(&compact).ok()?,
+    };
+    let text = String::from_utf8(bytes).ok()?;
+    let readable = !text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    readable.then_some(text)
 }
 
 #[cfg(test)]
@@ -1699,6 +2030,356 @@ mod tests {
         assert_eq!(r.profile_json(), json!({"redactIps": false}));
     }
 
+    #[test]
+    fn provider_tokens() {
+        for (token, rule) in [
+            ("ghp_R8kVtQ2xW7mN4pL9sB3dF6hJ1cY5zA0eU2gT", "github-token"),
+            ("gho_R8kVtQ2xW7mN4pL9sB3dF6hJ1cY5zA0eU2gT", "github-token"),
+            ("ghu_R8kVtQ2xW7mN4pL9sB3dF6hJ1cY5zA0eU2gT", "github-token"),
+            ("ghs_R8kVtQ2xW7mN4pL9sB3dF6hJ1cY5zA0eU2gT", "github-token"),
+            ("ghr_R8kVtQ2xW7mN4pL9sB3dF6hJ1cY5zA0eU2gT", "github-token"),
+            (
+                "github_pat_11ABCDEFG0aBcDeFgHiJkL_MnOpQrStUvWxYz0123456789aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789ab",
+                "github-token",
+            ),
+            ("glpat-Zx8Yw7Vu6Ts5Rq4Po3Nm", "gitlab-token"),
+            ("glrt-Zx8Yw7Vu6Ts5Rq4Po3Nm", "gitlab-token"),
+            (
+                "xoxb-1234567890-9876543210-AbCdEfGhIjKlMnOpQrStUvWx",
+                "slack-token",
+            ),
+            (
+                "xoxp-1234567890-1234567890-1234567890-0123456789abcdef0123456789abcdef",
+                "slack-token",
+            ),
+            ("xoxa-2-AbCdEfGhIjKlMnOp", "slack-token"),
+            (
+                "xapp-1-A0123456789-1234567890123-0123456789abcdef",
+                "slack-token",
+            ),
+            ("sk_live_51HcheckoutAbCdEfGhIjKlMnOp", "stripe-key"),
+            ("rk_live_51HcheckoutAbCdEfGhIjKlMnOp", "stripe-key"),
+            ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "stripe-key"),
+            ("npm_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", "npm-token"),
+            ("AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW", "gcp-api-key"),
+            (
+                "sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOp",
+                "ai-api-key",
+            ),
+            ("hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh", "ai-api-key"),
+            (
+                "SG.AbCdEfGhIjKlMnOpQrStUv.AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfG",
+                "saas-api-key",
+            ),
+            (
+                "dop_v1_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+                "saas-api-key",
+            ),
+            (
+                "hvs.CAESIAbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOpQrStUvWxYz0123456789AbCdEfGhIjKlMnOp",
+                "vault-token",
+            ),
+            (
+                "AGE-SECRET-KEY-1QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2TVDW0S3JN54KHCE6MUA7LQPZRY9X8GF2T",
+                "age-secret-key",
+            ),
+        ] {
+            // Bare in prose, in a JSON string, JSON-escaped in a JSON string, and at the end
+            // of a line of a JSON-escaped text.
+            for text in [
+                format!("using {token} for the sync"),
+                format!(r#"{{"webhook": "{token}"}}"#),
+                format!(r#"{{"log":"{{\"creds\":\"{token}\"}}"}}"#),
+                format!(r#"msg: a\n{token}\nb"#),
+            ] {
+                assert_redacted(&text, token, rule);
+            }
+        }
+        // The webhook URL keeps its host; what follows is the secret.
+        let (out, _) = run(
+            "notify https://hooks.slack.com/services/T0123ABCD/B0456EFGH/aBcDeFgHiJkLmNoPqRsTuVwX",
+        );
+        assert_eq!(
+            out,
+            "notify https://hooks.slack.com/services/<redacted:slack-webhook>"
+        );
+        for near in [
+            "ghp_ tokens are 40 characters",
+            "ghp_short",
+            "xoxb- is a bot token prefix",
+            "set sk_live_ keys only in production",
+            "AIza is the prefix of Google API keys",
+            "the glpat- prefix names a GitLab token",
+            "npm_config_registry=https://registry.npmjs.org/",
+        ] {
+            assert_kept(near);
+        }
+    }
+
+    #[test]
+    fn database_urls_and_connection_strings() {
+        for (text, secret, rule) in [
+            (
+                "DATABASE_URL=postgres://orders:Pg-Orders-Pa55@db.data.svc:5432/orders",
+                "Pg-Orders-Pa55",
+                "url-credentials",
+            ),
+            (
+                "mongodb+srv://app:M0ngo-Atlas-Pa55@cluster0.ab1cd.mongodb.net/app?retryWrites=true",
+                "M0ngo-Atlas-Pa55",
+                "url-credentials",
+            ),
+            (
+                "jdbc:postgresql://db.data.svc:5432/orders?user=orders&password=Jdbc-Pg-Pa55&ssl=true",
+                "Jdbc-Pg-Pa55",
+                "connection-string-password",
+            ),
+            (
+                "jdbc:mysql://app:My-Sql-Pa55@mysql.data.svc:3306/app",
+                "My-Sql-Pa55",
+                "url-credentials",
+            ),
+            (
+                r#"{"dsn":"redis://:R3dis-Pa55@cache:6379/0"}"#,
+                "R3dis-Pa55",
+                "url-credentials",
+            ),
+        ] {
+            assert_redacted(text, secret, rule);
+        }
+    }
+
+    #[test]
+    fn env_literals_flags_and_args() {
+        // A pod spec written out as text (a ConfigMap value, a log line): YAML and JSON.
+        let yaml = "containers:\n- name: api\n  env:\n  - name: DB_PASSWORD\n    value: Yaml-Env-Pa55\n  - name: LOG_LEVEL\n    value: info\n";
+        let mut v = json!({"kind": "ConfigMap", "data": {"pod.yaml": yaml}});
+        redactor().json(&mut v, "cm.json", &mut Report::default());
+        let out = v["data"]["pod.yaml"].as_str().unwrap();
+        assert!(
+            !out.contains("Yaml-Env-Pa55") && out.contains("value: info"),
+            "{out}"
+        );
+        assert!(out.contains("value: <redacted:env-literal>"), "{out}");
+        assert_redacted(
+            r#"{"env":[{"name":"STRIPE_SECRET","value":"Json-Env-Secret-77"}]}"#,
+            "Json-Env-Secret-77",
+            "env-literal",
+        );
+        assert_redacted(
+            r#"spec: {\"name\":\"API_TOKEN\",\"value\":\"Escaped-Env-Tok-9\"}"#,
+            "Escaped-Env-Tok-9",
+            "env-literal",
+        );
+        // Flags: one word, or the value as the next word of a command line.
+        assert_redacted(
+            "exec mysql -u root --password My-Flag-Pa55 -h db",
+            "My-Flag-Pa55",
+            "flag-value",
+        );
+        assert_redacted(
+            "PASSWORD=Plain-Env-Pa55 ./start.sh",
+            "Plain-Env-Pa55",
+            "connection-string-password",
+        );
+        assert_redacted(
+            "--api-token=Eq-Flag-Tok-1",
+            "Eq-Flag-Tok-1",
+            "secret-key-value",
+        );
+        for kept in [
+            "--password-file /etc/app/db-password",
+            "--secret-name web-tls --namespace shop",
+            "--token-ttl 15m",
+            "uses --password authentication by default",
+        ] {
+            let (out, rules) = run(kept);
+            assert!(
+                !rules.contains(&"flag-value".to_string()) || kept.contains("authentication"),
+                "{kept}: {out}"
+            );
+        }
+        // Args of a container: the item after a sensitive flag.
+        let mut v = json!({"kind": "Pod", "spec": {"containers": [{
+            "name": "api",
+            "command": ["/app/server", "--db-password", "Args-Pa55-0", "--verbose"],
+            "args": ["--api-key", "Args-Key-1", "--token-file", "/var/run/token", "--debug", "--listen", ":8080"]
+        }]}});
+        let mut report = Report::default();
+        redactor().json(&mut v, "pod.json", &mut report);
+        let c = &v["spec"]["containers"][0];
+        assert_eq!(
+            c["command"],
+            json!([
+                "/app/server",
+                "--db-password",
+                "<redacted:sensitive-name>",
+                "--verbose"
+            ])
+        );
+        assert_eq!(
+            c["args"],
+            json!([
+                "--api-key",
+                "<redacted:sensitive-name>",
+                "--token-file",
+                "/var/run/token",
+                "--debug",
+                "--listen",
+                ":8080"
+            ])
+        );
+        let locations: Vec<&str> = report.redactions().map(|r| r.location.as_str()).collect();
+        assert_eq!(
+            locations,
+            ["/spec/containers/0/command/2", "/spec/containers/0/args/1"]
+        );
+    }
+
+    #[test]
+    fn secrets_split_by_json_escapes() {
+        let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+        // A PEM key whose dashes are \u002d, inside a JSON document kept as text.
+        let dashes = r"\u002d\u002d\u002d\u002d\u002d";
+        let text = format!(
+            r#"{{"signing":"{dashes}BEGIN EC PRIVATE KEY{dashes}\n{body}\n{dashes}END EC PRIVATE KEY{dashes}\n","kid":"k1"}}"#
+        );
+        let (out, rules) = run(&text);
+        assert!(!out.contains(body), "{out}");
+        assert_eq!(
+            out,
+            r#"{"signing":"<redacted:pem-private-key>\n","kid":"k1"}"#
+        );
+        assert_eq!(rules, ["pem-private-key"]);
+        // A token whose prefix is split by an escape, one and two levels deep.
+        let token = "xoxb-1234567890-9876543210-AbCdEfGhIjKlMnOpQrStUvWx";
+        for text in [
+            format!(r#"{{"bot":"xox\u0062-{}"}}"#, &token[5..]),
+            format!(r#"{{"cfg":"{{\"bot\":\"xox\\u0062-{}\"}}"}}"#, &token[5..]),
+        ] {
+            let (out, rules) = run(&text);
+            assert!(!out.contains(&token[5..]), "{out}");
+            assert_eq!(rules, ["slack-token"], "{out}");
+        }
+        // A key name spelled with an escape.
+        assert_redacted(
+            r#"{"pass\u0077ord": "Escaped-Key-Pa55"}"#,
+            "Escaped-Key-Pa55",
+            "secret-key-value",
+        );
+        // An escaped slash inside an AWS secret key: the whole key goes, not its first part.
+        let (out, _) =
+            run(r#"{"aws_secret_access_key":"wJalrXUtnFEMI\/K7MDENG\/bPxRfiCYEXAMPLEKEY"}"#);
+        assert_eq!(
+            out,
+            r#"{"aws_secret_access_key":"<redacted:aws-secret-key>"}"#
+        );
+        // Escapes with nothing behind them change nothing.
+        assert_kept(r#"{"msg":"line one\nline two \u00e9 C:\\temp"}"#);
+    }
+
+    #[test]
+    fn base64_that_holds_a_secret_goes_whole() {
+        use base64::Engine;
+        use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+        let auth = STANDARD.encode("deploy:B64-Registry-Pa55");
+        let docker = format!(r#"{{"auths":{{"registry.example.com":{{"auth":"{auth}"}}}}}}"#);
+        let encoded = STANDARD.encode(&docker);
+        let body = "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun";
+        let pem =
+            format!("-----BEGIN RSA PRIVATE KEY-----\n{body}\n-----END RSA PRIVATE KEY-----\n");
+        let kubeconfig = format!(
+            "apiVersion: v1\nusers:\n- name: ci\n  user:\n    client-key-data: {}\n    token: Kubeconfig-Tok-42\n",
+            STANDARD.encode(&pem)
+        );
+        let cert = STANDARD.encode(
+            "-----BEGIN CERTIFICATE-----\nMIIC5zCCAc+gAwIBAgIBADANBgkqhkiG9w0BAQsFADAVMRMwEQYDVQQDEwprdWJl\n-----END CERTIFICATE-----\n",
+        );
+        // `base64` wraps at 76 columns.
+        let env_file = "PGHOST=db\nPGPASSWORD=Wrapped-Env-Pa55\nPGUSER=app\n".repeat(3);
+        let wrapped: String = STANDARD
+            .encode(&env_file)
+            .as_bytes()
+            .chunks(76)
+            .map(|c| format!("{}\n", std::str::from_utf8(c).unwrap()))
+            .collect();
+        let mut v = json!({
+            "kind": "ConfigMap",
+            "metadata": {"name": "ci", "annotations": {
+                "example.com/pull-config": encoded,
+                "checksum/config": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "example.com/ca": cert,
+            }, "uid": "5f0c8a3e-1b2d-4c6e-8f0a-2b4d6f8a0c1e"},
+            "data": {
+                "dotenv.b64": wrapped,
+                "sa.json.b64": URL_SAFE_NO_PAD.encode(r#"{"type":"service_account","private_key":"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n-----END PRIVATE KEY-----\n"}"#),
+                "image": "registry.example.com/api@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+            },
+            "binaryData": {"kubeconfig": STANDARD.encode(&kubeconfig)}
+        });
+        let mut report = Report::default();
+        redactor().json(&mut v, "cm.json", &mut report);
+        let annotations = &v["metadata"]["annotations"];
+        assert_eq!(
+            annotations["example.com/pull-config"],
+            "<redacted:base64-encoded>"
+        );
+        assert_eq!(v["binaryData"]["kubeconfig"], "<redacted:base64-encoded>");
+        assert_eq!(v["data"]["sa.json.b64"], "<redacted:base64-encoded>");
+        let dotenv = v["data"]["dotenv.b64"].as_str().unwrap();
+        assert!(!dotenv.contains("UEdQQVNTV09SRD1"), "{dotenv}");
+        assert!(dotenv.contains("<redacted:base64-encoded>"), "{dotenv}");
+        // Not secrets: digests, hashes, uids, a certificate.
+        assert_eq!(
+            annotations["checksum/config"],
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+        );
+        assert_eq!(annotations["example.com/ca"], cert);
+        assert_eq!(v["metadata"]["uid"], "5f0c8a3e-1b2d-4c6e-8f0a-2b4d6f8a0c1e");
+        assert!(
+            v["data"]["image"].as_str().unwrap().ends_with(
+                "@sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+            )
+        );
+        // The report says what was found inside, beside the decoding.
+        let at = |loc: &str| -> Vec<&str> {
+            report
+                .redactions()
+                .filter(|r| r.location == loc)
+                .map(|r| r.rule.as_str())
+                .collect()
+        };
+        assert_eq!(
+            at("/metadata/annotations/example.com~1pull-config"),
+            ["docker-auth", "base64-encoded"]
+        );
+        let kube = at("/binaryData/kubeconfig");
+        assert!(
+            kube.contains(&"pem-private-key") && kube.contains(&"secret-key-value"),
+            "{kube:?}"
+        );
+        // Plain Docker config JSON: the auth goes, the registry stays.
+        let (out, _) = run(&docker);
+        assert_eq!(
+            out,
+            r#"{"auths":{"registry.example.com":{"auth":"<redacted:docker-auth>"}}}"#
+        );
+    }
+
+    #[test]
+    fn decoding_rules_are_built_in_and_always_run() {
+        let e = user("disable = [\"base64-encoded\"]\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`base64-encoded` cannot be disabled"), "{e}");
+        let e = user("[[rule]]\nid = \"x\"\ndecode = \"base64\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("decode rules are built in"), "{e}");
+        let set = RuleSet::builtin();
+        assert_eq!(set.get("base64-encoded").unwrap().kind, RuleKind::Decode);
+    }
+
     fn user(text: &str) -> Result<RuleSet, RuleError> {
         RuleSet::builtin()
             .with_user_rules(Path::new("/home/u/.config/ktriage/redaction.toml"), text)
@@ -1843,6 +2524,27 @@ mod tests {
         assert!(!out.contains("hunter2") && !out.contains("AKIAIOSFODNN7EXAMPLE"));
         assert_eq!(out.lines().count(), log.lines().count());
         assert_eq!(report.len(), 2 * (i / 5000));
+    }
+
+    #[test]
+    fn a_large_escaped_document_redacts() {
+        // One string holding an escaped JSON document with a secret every few hundred bytes
+        // (a ConfigMap value, an audit log line), each key spelled with an escape: every one
+        // is found behind the escapes, and a rule's matches are replaced in one go.
+        let mut doc = String::from("{\\\"items\\\":[");
+        for i in 0..2000 {
+            doc.push_str(&format!(
+                "{{\\\"name\\\":\\\"svc-{i}\\\",\\\"pass\\u0077ord\\\":\\\"Pw-{i:06}\\\",\\\"url\\\":\\\"https:\\/\\/svc-{i}.shop.svc\\/healthz\\\"}},"
+            ));
+        }
+        doc.push_str("]}");
+        let mut v = json!({"kind": "ConfigMap", "data": {"services.json": doc}});
+        let mut report = Report::default();
+        redactor().json(&mut v, "cm.json", &mut report);
+        let out = v["data"]["services.json"].as_str().unwrap();
+        assert!(!out.contains("Pw-"), "{}", &out[..400]);
+        assert_eq!(out.matches("<redacted:secret-key-value>").count(), 2000);
+        assert!(out.contains("svc-1999.shop.svc"));
     }
 
     mod props {

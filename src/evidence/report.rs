@@ -51,7 +51,7 @@ fn json_with_warnings(value: &impl serde::Serialize, ctx: &Context) -> String {
             serde_json::to_value(ctx.warnings).unwrap_or_default(),
         );
     }
-    serde_json::to_string_pretty(&json).unwrap_or_default() + "\n"
+    crate::text::to_json_pretty(&json) + "\n"
 }
 
 /// The command that walks a runbook over the same source.

@@ -44,12 +44,19 @@ impl RunbookError {
     }
 }
 
+/// One line: the message quotes what the runbook's author wrote (ids, names, "did you
+/// mean" among them), which may be anything.
 impl fmt::Display for RunbookError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::text::sanitize_line;
         write!(
             f,
             "{}:{}:{}: {} (fix: {})",
-            self.file, self.line, self.column, self.message, self.hint
+            sanitize_line(&self.file),
+            self.line,
+            self.column,
+            sanitize_line(&self.message),
+            sanitize_line(&self.hint)
         )
     }
 }

@@ -107,15 +107,17 @@ pub struct Problem {
     pub message: String,
 }
 
+/// One line, whatever the file's name or the message hold (a snapshot's entry names are
+/// its author's).
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
+        write!(f, "{}", crate::text::sanitize_line(&self.file))?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
             if let Some(col) = self.column {
                 write!(f, ":{col}")?;
             }
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", crate::text::sanitize_line(&self.message))
     }
 }

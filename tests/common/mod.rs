@@ -1,6 +1,8 @@
 //! What several test files share: the runbook test cases, read from `runbooks/*.tests.yaml`.
 #![allow(dead_code)]
 
+pub mod secrets;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

@@ -57,7 +57,9 @@ pub enum SnapshotError {
     )]
     NotASnapshot { path: PathBuf },
     #[error(
-        "refusing archive {path}: entry `{entry}` {why}; an archive from someone else may be hostile, so nothing was read"
+        "refusing archive {path}: entry `{}` {}; an archive from someone else may be hostile, so nothing was read",
+        crate::text::sanitize_line(.entry),
+        crate::text::sanitize_line(.why)
     )]
     Unsafe {
         path: PathBuf,

@@ -21,8 +21,11 @@ pub fn lines(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Cuts `s` to at most `width` columns, ending in `…` when cut.
+/// Cuts `s` to at most `width` columns, ending in `…` when cut. Rows end here (or in
+/// [`cell`]), so whatever a caller passed is made one safe line first.
 pub fn fit(s: &str, width: usize) -> String {
+    let s = one_line(s);
+    let s = s.as_str();
     if s.width() <= width {
         return s.to_string();
     }
@@ -112,5 +115,13 @@ mod tests {
         for l in lines(evil) {
             assert!(!l.chars().any(|c| c.is_control()), "{l:?}");
         }
+        // Rows end in `fit` or `cell`, whatever the caller passed them.
+        for row in [fit(evil, 60), cell(evil, 60), fit("\u{202e}gpj.exe", 60)] {
+            assert!(
+                !row.chars().any(|c| c.is_control() || c == '\u{202e}'),
+                "{row:?}"
+            );
+        }
+        assert_eq!(fit("\u{202e}gpj.exe", 60), "\\u{202e}gpj.exe");
     }
 }
