@@ -7,6 +7,7 @@ pub mod demo;
 pub mod drive;
 pub mod evidence;
 pub mod facts;
+pub mod fuzz;
 pub mod kinds;
 pub mod logging;
 pub mod panics;

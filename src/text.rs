@@ -11,7 +11,7 @@ use std::io::{self, Write};
 /// runs them; C1 includes the 8-bit CSI and NEL), and the bidirectional controls (marks,
 /// embeddings, overrides and isolates, which reorder what follows them on screen), and
 /// the Unicode line and paragraph separators (a line break to some viewers, none to others).
-fn is_unsafe(c: char) -> bool {
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,

@@ -319,9 +319,10 @@ impl State {
                 "{} {} {}{}{} {}\n",
                 Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 method,
-                path,
+                // Paths are the client's: a file people read gets them escaped.
+                crate::text::sanitize_line(&path),
                 if query.is_some() { "?" } else { "" },
-                query.as_deref().unwrap_or(""),
+                crate::text::sanitize_line(query.as_deref().unwrap_or("")),
                 response.status().as_u16()
             );
             let mut file = log
