@@ -1,5 +1,5 @@
 //! One reader of untrusted input per function, for the fuzz targets (`fuzz/`, cargo-fuzz
-//! on nightly) and their bounded replay on stable (`tests/fuzz.rs`): both drive the same
+//! on nightly) and their bounded replay on stable (`tests/integration/fuzz.rs`): both drive the same
 //! code, so a crash the fuzzer finds is a test input. Each function takes arbitrary bytes
 //! and panics only when an invariant breaks; errors are the expected answer to most
 //! inputs. What "hangs" and "too much memory" mean is the fuzzer's (a timeout and an RSS

@@ -3,7 +3,7 @@
 
 Usage: seed.py ENDPOINT SPEC.json
 
-The spec (written by tests/aws_moto.rs):
+The spec (written by tests/integration/aws_moto.rs):
 
     {
       "region": "eu-west-1",

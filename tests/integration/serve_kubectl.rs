@@ -3,9 +3,7 @@
 //! serve` as a user starts it) and a real kubectl with a fresh HOME, so its discovery
 //! cache is cold and every request is seen by the server.
 
-mod common;
-
-use common::{cases, copy_dir, names_what_a_dump_lacks, root};
+use crate::common::{cases, copy_dir, names_what_a_dump_lacks, root};
 use ktriage::facts::GroupKind;
 use ktriage::source::snapshot::Snapshot;
 use serde_json::Value;

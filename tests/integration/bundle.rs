@@ -2,10 +2,8 @@
 //! verifies, reopens to the same walk, reads as a postmortem, and a flipped byte fails
 //! verification; planted secrets never reach the archive.
 
-mod common;
-
-use common::secrets::reveals;
-use common::{Case, cases, copy_dir, ktriage, root};
+use crate::common::secrets::reveals;
+use crate::common::{Case, cases, copy_dir, ktriage, root};
 use ktriage::runbook::Catalog;
 use serde_json::Value;
 use std::io::Read;

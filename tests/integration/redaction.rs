@@ -4,9 +4,7 @@
 //! through the redactor as a bundle would write it; then no planted secret may survive in any
 //! output byte, and `redactions.json` must account for each one.
 
-mod common;
-
-use common::secrets::reveals;
+use crate::common::secrets::reveals;
 use ktriage::evidence::redact::{Profile, Redactor, Report, RuleSet};
 use serde_json::Value;
 use std::collections::BTreeSet;

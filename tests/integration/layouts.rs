@@ -8,9 +8,8 @@ use ktriage::facts::GroupKind;
 use ktriage::facts::shape::normalize_events;
 use ktriage::source::snapshot::Snapshot;
 use serde_json::{Value, json};
-mod common;
 
-use common::{Case, cases, copy_dir, names_what_a_dump_lacks};
+use crate::common::{Case, cases, copy_dir, names_what_a_dump_lacks};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

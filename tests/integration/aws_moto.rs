@@ -11,7 +11,7 @@
 //! they never skip silently.
 //!
 //! What moto 5 does not do, and so is not tested here (aws-smithy-mocks covers it in
-//! `tests/aws_sdk.rs`): it ignores `accessConfig` (so the cluster reports no
+//! `tests/integration/aws_sdk.rs`): it ignores `accessConfig` (so the cluster reports no
 //! authentication mode and ktriage reads aws-auth only), health issues are always empty,
 //! ListAddons / ListAccessEntries / ListPodIdentityAssociations are not implemented.
 //! FilterLogEvents ignores `logStreamNamePrefix` (moto 5.2 filters by `logStreamNames`

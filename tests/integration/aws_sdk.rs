@@ -5,12 +5,12 @@
 //! deserialisation and ktriage's CLI shaping are both on the path: a walk over
 //! "Kubernetes from the snapshot + AWS through the SDK" must equal the offline walk.
 
-mod common;
+use crate::common;
 
+use crate::common::{cases, copy_dir};
 use aws_sdk_eks::config::http::HttpResponse;
 use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::body::SdkBody;
-use common::{cases, copy_dir};
 use ktriage::drive::Session;
 use ktriage::facts::{EksQuery, FactError, FactQuery, LogEventsQuery};
 use ktriage::runbook::Catalog;

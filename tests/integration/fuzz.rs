@@ -6,9 +6,7 @@
 //! fuzz/artifacts/TARGET/, where `cargo +nightly fuzz run TARGET FILE` reproduces it.
 //! `KTRIAGE_FUZZ_MUTATIONS` sets the mutations per corpus input (default 40).
 
-mod common;
-
-use common::root;
+use crate::common::root;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;

@@ -8,9 +8,7 @@
 //! Only kinds the full walk asked for are blinded: the engine is deterministic and lazy,
 //! so a walk that never asked for a kind reads the same answers with it blinded.
 
-mod common;
-
-use common::{Case, cases, root};
+use crate::common::{Case, cases, root};
 use ktriage::drive::Session;
 use ktriage::facts::{EksQuery, FactError, FactQuery};
 use ktriage::runbook::record::{Status, WalkRecord};

@@ -11,7 +11,7 @@ use ktriage::runbook::{Catalog, RunbookError};
 use proptest::prelude::*;
 
 const FILE: &str = "demo.yaml";
-const PVC_PENDING: &str = include_str!("../runbooks/pvc-pending.yaml");
+const PVC_PENDING: &str = include_str!("../../runbooks/pvc-pending.yaml");
 
 /// Lines 1–4 of every document.
 const HEAD: &str = "\
