@@ -2,9 +2,11 @@
 //! libraries (quantity, regex, lists, sets, strings, semver, ip/cidr, url, format) and
 //! the functions runbooks need — `now()`, `age(x)`, `parseYaml(s)`, `yamlError(s)`,
 //! `selects(selector, labels)`.
-//! CEL always terminates, so no runbook can hang the tool.
+//! CEL always terminates, and evaluation is bounded besides (see `bounded`): no runbook
+//! can hang the tool or exhaust its memory.
 
 use super::access::AccessTree;
+use super::bounded::{self, Plan};
 use chrono::{DateTime, FixedOffset, Utc};
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::{EntryExpr, Expr};
@@ -17,7 +19,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Expression {
     pub source: String,
-    program: Arc<Program>,
+    plan: Arc<Plan>,
+    /// Where the expression is written (`runbooks/x.yaml:12:9`), for errors at run time.
+    pub at: Option<Arc<str>>,
     /// Identifiers read from outside the expression (macro variables excluded).
     pub free_variables: BTreeSet<String>,
     /// Functions called, including namespaced ones (`sets.contains`).
@@ -32,6 +36,8 @@ pub struct CompileError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// It is valid CEL, refused for the work it would do or its nesting (`bounded`).
+    pub limit: bool,
 }
 
 /// The CEL parser recurses deeply per bracket level (over 100 KB of stack each in a
@@ -98,6 +104,15 @@ impl Expression {
                 line,
                 column,
                 message: format!("brackets nest deeper than {MAX_NESTING} levels"),
+                limit: true,
+            });
+        }
+        if let Some((line, column, message)) = too_long_chain(source) {
+            return Err(CompileError {
+                line,
+                column,
+                message,
+                limit: true,
             });
         }
         let program = Program::compile(source).map_err(|errors| {
@@ -106,6 +121,20 @@ impl Expression {
                 line: first.map_or(1, |e| e.pos.0.max(1) as usize),
                 column: first.map_or(1, |e| e.pos.1.max(1) as usize),
                 message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
+                limit: false,
+            }
+        })?;
+        let plan = Plan::new(program.expression()).map_err(|e| {
+            let (line, column) = e
+                .near
+                .as_deref()
+                .and_then(|near| position_of(source, near))
+                .unwrap_or((1, 1));
+            CompileError {
+                line,
+                column,
+                message: e.message,
+                limit: true,
             }
         })?;
         let mut free_variables = BTreeSet::new();
@@ -120,22 +149,150 @@ impl Expression {
         Ok(Expression {
             source: source.to_string(),
             access,
-            program: Arc::new(program),
+            plan: Arc::new(plan),
+            at: None,
             free_variables,
             functions,
         })
     }
 
+    /// Says where the expression is written, for its errors at run time.
+    pub fn located(mut self, path: &str, line: usize, column: usize) -> Expression {
+        self.at = Some(Arc::from(format!("{path}:{line}:{column}")));
+        self
+    }
+
+    /// Evaluates with bounded work (see `bounded`). A limit reached is an error naming
+    /// where the expression is written and which limit it was.
     pub fn eval(&self, ctx: &Context) -> ResolveResult {
-        // The interpreter panics on some inputs (a `format` precision it cannot allocate):
-        // that is this expression failing, not the process.
-        crate::panics::guard(|| self.program.execute(ctx)).unwrap_or_else(|panic| {
+        // A panic left in the interpreter or a library function is this expression
+        // failing, not the process.
+        let outcome = crate::panics::guard(|| self.plan.eval(ctx)).unwrap_or_else(|panic| {
             Err(ExecutionError::function_error(
                 "(interpreter)",
                 format!("the CEL interpreter failed on this expression: {panic}"),
             ))
+        });
+        outcome.map_err(|e| match bounded::limit_message(&e) {
+            Some(m) => bounded::limit_error(match &self.at {
+                Some(at) => format!("{at}: {m}"),
+                None => m.to_string(),
+            }),
+            None => e,
         })
     }
+}
+
+/// Operators in a row at one bracket level. `a + b + c` is `(a + b) + c`: the parser's
+/// tree is a level deeper per operator, and the parser recurses over it (30,000 fit its
+/// stack; the tree's depth is limited after parsing, see `bounded::MAX_DEPTH`).
+pub const MAX_CHAIN: usize = 1000;
+
+/// How deep the parser's `expr` rule may nest: one per bracket level, one more per
+/// `?` (a chained conditional, `a ? b : c ? d : e`, nests to the right). The parser
+/// stops at 96 and then panics on its own counter.
+pub const MAX_EXPR_NESTING: usize = 64;
+
+/// Where the source first exceeds [`MAX_CHAIN`] or [`MAX_EXPR_NESTING`], and which
+/// (1-based line and column, a message). Counted outside string literals: binary and
+/// unary operators, `?` and `.` per bracket level, restarting at each `,`.
+fn too_long_chain(source: &str) -> Option<(usize, usize, String)> {
+    // Per open level: operators, and conditionals, since its last comma.
+    let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
+    let (mut line, mut column) = (1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut previous = ' ';
+    let nesting = |levels: &[(usize, usize)]| levels.iter().map(|(_, q)| 1 + q).sum::<usize>();
+    for c in source.chars() {
+        column += 1;
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            previous = c;
+            continue;
+        }
+        let operator = match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                false
+            }
+            '(' | '[' | '{' => {
+                levels.push((0, 0));
+                if nesting(&levels) > MAX_EXPR_NESTING {
+                    return Some((line, column, nesting_message()));
+                }
+                false
+            }
+            ')' | ']' | '}' => {
+                if levels.len() > 1 {
+                    levels.pop();
+                }
+                false
+            }
+            ',' => {
+                if let Some(l) = levels.last_mut() {
+                    *l = (0, 0);
+                }
+                false
+            }
+            '?' => {
+                if let Some(l) = levels.last_mut() {
+                    l.1 += 1;
+                }
+                if nesting(&levels) > MAX_EXPR_NESTING {
+                    return Some((line, column, nesting_message()));
+                }
+                true
+            }
+            // `&&`, `||`, `==`, `!=`, `<=`, `>=` count once.
+            '&' | '|' | '=' => previous != c && !matches!(previous, '!' | '<' | '>' | '='),
+            // A dot inside a number (`1.5`) is not an operator.
+            '.' => !previous.is_ascii_digit(),
+            '+' | '-' | '*' | '/' | '%' | '<' | '>' | '!' => true,
+            _ => false,
+        };
+        if operator && let Some(l) = levels.last_mut() {
+            l.0 += 1;
+            if l.0 > MAX_CHAIN {
+                return Some((
+                    line,
+                    column,
+                    format!(
+                        "more than {MAX_CHAIN} operators in a row without brackets; split the \
+                         expression (a fact can hold a part of it)"
+                    ),
+                ));
+            }
+        }
+        previous = c;
+    }
+    None
+}
+
+fn nesting_message() -> String {
+    format!(
+        "brackets and chained conditionals (`a ? b : c ? d : e`) nest deeper than \
+         {MAX_EXPR_NESTING} levels"
+    )
+}
+
+/// The 1-based line and column of the first occurrence of `needle` in `source`.
+fn position_of(source: &str, needle: &str) -> Option<(usize, usize)> {
+    let at = source.find(needle)?;
+    let before = &source[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
 }
 
 /// Free identifiers and function names, respecting comprehension scopes and the
@@ -161,7 +318,7 @@ fn collect_references(
                 Some(IdedExpr {
                     expr: Expr::Ident(prefix),
                     ..
-                }) if !bound.iter().any(|b| b == prefix) && is_namespace(prefix) => {
+                }) if !bound.iter().any(|b| b == prefix) && bounded::is_namespace(prefix) => {
                     functions.insert(format!("{prefix}.{}", call.func_name));
                 }
                 Some(target) => {
@@ -222,22 +379,6 @@ fn collect_references(
         }
         Expr::Literal(_) | Expr::Unspecified => {}
     }
-}
-
-/// Prefixes of the namespaced functions the Kubernetes libraries register.
-fn is_namespace(prefix: &str) -> bool {
-    matches!(
-        prefix,
-        "sets"
-            | "math"
-            | "base64"
-            | "strings"
-            | "lists"
-            | "format"
-            | "ip"
-            | "jsonpatch"
-            | "optional"
-    )
 }
 
 /// The root context: every library function plus `now()` and `age()` bound to the
