@@ -1,4 +1,4 @@
-//! Hostile CEL (issue 15, class 1): every evaluation ends, in
+//! Hostile CEL and hostile YAML (issue 15, classes 1 and 3): every evaluation ends, in
 //! bounded memory, with a value or an error that says which limit it reached and where
 //! the expression is written; whatever can be refused without data is refused at load.
 //!
@@ -13,10 +13,12 @@ use ktriage::runbook::catalog::RunbookFile;
 use ktriage::runbook::cel::{Environment, Expression, json_to_cel, with_parser_stack};
 use ktriage::runbook::engine::{self, Progress, WalkInput};
 use ktriage::runbook::record::{Status, WalkRecord};
+use ktriage::runbook::testing;
 use kube_cel::cel::Value;
 use serde_json::{Value as Json, json};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -398,4 +400,148 @@ conclusions:
     assert!(reason.contains("steps"), "{reason}");
     let missing = &record.missing[0];
     assert!(missing.hint.contains("simplify"), "{missing:?}");
+}
+
+// ---- class 3: aws-auth mapRoles -----------------------------------------------------------
+
+const BILLION_LAUGHS: &str = "\
+a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+";
+
+/// One mapRoles entry for a role no node group uses.
+fn decoy(i: usize) -> String {
+    format!(
+        "- groups:\n  - system:bootstrappers\n  - system:nodes\n  rolearn: \
+         arn:aws:iam::918273645501:role/decoy-{i:06}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n"
+    )
+}
+
+#[test]
+fn parse_yaml_bounds_alias_expansion_depth_and_size() {
+    // The bomb is valid YAML: ktriage does not read that much of it, which is not the
+    // same as finding it invalid, so both functions fail rather than answer.
+    for f in [
+        "parseYaml(s).size() > 0",
+        "yamlError(s) == ''",
+        "yamlError(s) != ''",
+    ] {
+        let e = eval(f, vec![("s", json!(BILLION_LAUGHS))]).expect_err(f);
+        assert!(e.contains("alias") || e.contains("replay"), "{f}: {e}");
+    }
+    let deep = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let e = eval("yamlError(s) != ''", vec![("s", json!(deep))]).unwrap_err();
+    assert!(e.contains("deeper than 64"), "{e}");
+    let deep: String = (0..200).map(|i| format!("{}-\n", "  ".repeat(i))).collect();
+    let e = eval("yamlError(s) != ''", vec![("s", json!(deep))]).unwrap_err();
+    assert!(e.contains("deeper than 64"), "{e}");
+    let ten_mb: String = (0..70_000).map(decoy).collect();
+    assert!(ten_mb.len() > 10_000_000);
+    let e = eval("yamlError(s) == ''", vec![("s", json!(ten_mb))]).unwrap_err();
+    assert!(e.contains("1024 KiB"), "{e}");
+    // Up to the bound, a large mapRoles is read, and read fast.
+    let large: String = (0..6000).map(decoy).collect();
+    assert!(large.len() < 1024 * 1024);
+    assert_eq!(
+        eval(
+            "parseYaml(s).filter(e, typeName(e) == 'map' && 'rolearn' in e).size()",
+            vec![("s", json!(large))]
+        ),
+        Ok(Value::Int(6000))
+    );
+}
+
+/// Walks node-not-joining's CONFIG_MAP-mode fixture (node role not mapped) with its
+/// aws-auth `mapRoles` replaced, and returns the walk record.
+fn walk_node_not_joining_with(map_roles: String) -> WalkRecord {
+    bounded("the node-not-joining walk", move || {
+        let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let snapshot = dir.path().join("snapshot");
+        copy_dir(
+            &root.join("tests/fixtures/nnj-role-not-mapped-configmap"),
+            &snapshot,
+        );
+        let aws_auth = snapshot.join("k8s/kube-system/aws-auth.json");
+        let mut doc: Json = serde_json::from_slice(&std::fs::read(&aws_auth).unwrap()).unwrap();
+        doc["items"][0]["data"]["mapRoles"] = Json::String(map_roles);
+        std::fs::write(&aws_auth, serde_json::to_vec(&doc).unwrap()).unwrap();
+        let tests = RunbookFile {
+            path: dir
+                .path()
+                .join("node-not-joining.tests.yaml")
+                .display()
+                .to_string(),
+            text: "runbook: node-not-joining\ncases:\n  - name: hostile mapRoles\n    \
+                   snapshot: snapshot\n    target: ng-memory\n    expect:\n      code: \
+                   NODE_ROLE_NOT_MAPPED\n"
+                .into(),
+            builtin: false,
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let report = runtime.block_on(testing::run(&Catalog::builtin(), &[tests]));
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        report.cases[0].record.clone().expect("the walk ran")
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_large_map_roles_is_read_in_linear_time() {
+    // 20,000 short entries (just under 1 MiB): the interpreter's filter copied the list
+    // it built on every step, 200 million entry copies per `filter`.
+    let map_roles: String = (0..20_000)
+        .map(|i| format!("- rolearn: arn:aws:iam::918273645501:role/d{i:05}\n"))
+        .collect();
+    assert!(map_roles.len() < 1024 * 1024);
+    let record = walk_node_not_joining_with(map_roles);
+    assert_eq!(
+        record.conclusion.as_ref().map(|c| c.code.as_str()),
+        Some("NODE_ROLE_NOT_MAPPED"),
+        "{record:#?}"
+    );
+}
+
+#[test]
+fn a_map_roles_over_the_bound_is_unknown_with_its_reason() {
+    for (what, map_roles) in [
+        ("10 MB", (0..70_000).map(decoy).collect::<String>()),
+        ("a billion laughs", BILLION_LAUGHS.to_string()),
+    ] {
+        let record = walk_node_not_joining_with(map_roles);
+        assert_eq!(record.status, Status::Inconclusive, "{what}: {record:#?}");
+        let why: Vec<String> = record
+            .missing
+            .iter()
+            .map(|m| format!("{}: {}", m.fact, m.reason))
+            .collect();
+        assert!(
+            why.iter().any(|w| w.contains("mapRoles")
+                && w.contains("node-not-joining.yaml:")
+                && (w.contains("1024 KiB") || w.contains("alias") || w.contains("replay"))),
+            "{what}: {why:?}"
+        );
+    }
 }

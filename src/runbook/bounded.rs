@@ -1028,7 +1028,15 @@ impl<'p, 'c> Run<'p, 'c> {
         self.guard_call(&c.name, this.as_ref(), &args)?;
         let weight = self.weight_of(this.iter().chain(args.iter()))?;
         self.charge(weight)?;
-        let out = self.delegate(&c.delegate, this, args, shadow)?;
+        let out = match self.delegate(&c.delegate, this, args, shadow) {
+            Ok(v) => v,
+            // A library function of ktriage's that stops at a bound (`parseYaml`) decides
+            // the evaluation as any other limit does.
+            Err(e) if limit_message(&e).is_some() => {
+                return Err(self.limit.get_or_insert(e).clone());
+            }
+            Err(e) => return Err(e),
+        };
         self.check_size(&out)?;
         let weight = self.weight_of(std::iter::once(&out))?;
         self.charge(weight)?;

@@ -407,16 +407,20 @@ impl Environment {
             Ok(Value::Duration(fixed_now.signed_duration_since(since)))
         });
         root.add_function("parseYaml", |s: Arc<String>| -> ResolveResult {
-            serde_saphyr::from_str::<serde_json::Value>(&s)
-                .map(|v| json_to_cel(&v))
-                .map_err(|e| ExecutionError::function_error("parseYaml", yaml_error_text(&e)))
+            match parse_yaml(&s) {
+                Ok(v) => Ok(json_to_cel(&v)),
+                Err(YamlFailure::Invalid(e)) => Err(ExecutionError::function_error("parseYaml", e)),
+                Err(YamlFailure::Bound(e)) => Err(bounded::limit_error(format!("parseYaml: {e}"))),
+            }
         });
+        // A bound is not a syntax error: the text may well be valid YAML, ktriage just
+        // does not read that much of it, so the evaluation fails rather than answer.
         root.add_function("yamlError", |s: Arc<String>| -> ResolveResult {
-            let text = match serde_saphyr::from_str::<serde_json::Value>(&s) {
-                Ok(_) => String::new(),
-                Err(e) => yaml_error_text(&e),
-            };
-            Ok(Value::String(Arc::new(text)))
+            match parse_yaml(&s) {
+                Ok(_) => Ok(Value::String(Arc::new(String::new()))),
+                Err(YamlFailure::Invalid(e)) => Ok(Value::String(Arc::new(e))),
+                Err(YamlFailure::Bound(e)) => Err(bounded::limit_error(format!("yamlError: {e}"))),
+            }
         });
         root.add_function(
             "selects",
@@ -553,6 +557,83 @@ pub fn selects(selector: &serde_json::Value, labels: &serde_json::Value) -> Resu
     }
     Ok(true)
 }
+
+/// The most YAML `parseYaml` reads: a ConfigMap (where runbooks find YAML, `aws-auth`'s
+/// `mapRoles`) holds at most 1 MiB.
+pub const MAX_YAML_BYTES: usize = 1024 * 1024;
+
+/// Why YAML text gives no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum YamlFailure {
+    /// It is not YAML: "line L column C: message".
+    Invalid(String),
+    /// It is larger, deeper or expands to more than ktriage reads (the message says which).
+    Bound(String),
+}
+
+/// YAML text as JSON, in time and memory linear in the text: at most [`MAX_YAML_BYTES`],
+/// nested at most 64 deep, and aliases expanded into at most 100,000 events in all (a
+/// "billion laughs" document stops there).
+pub fn parse_yaml(text: &str) -> Result<serde_json::Value, YamlFailure> {
+    if text.len() > MAX_YAML_BYTES {
+        return Err(YamlFailure::Bound(format!(
+            "the text is {} bytes, more than the {} KiB ktriage reads as YAML (a ConfigMap holds \
+             at most 1 MiB)",
+            bounded::thousands(text.len() as u128),
+            MAX_YAML_BYTES / 1024
+        )));
+    }
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 64;
+    budget.max_documents = 1;
+    budget.max_nodes = 250_000;
+    budget.max_aliases = 10_000;
+    budget.max_anchors = 10_000;
+    budget.max_total_scalar_bytes = MAX_YAML_BYTES;
+    budget.max_merge_keys = 10_000;
+    budget.flow_nesting_limit = 64;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, options).map_err(|e| {
+        let mut inner = &e;
+        while let serde_saphyr::Error::AliasError { error, .. }
+        | serde_saphyr::Error::WithSnippet { error, .. } = inner
+        {
+            inner = error;
+        }
+        let at = e
+            .location()
+            .map(|l| format!("line {} column {}: ", l.line(), l.column()))
+            .unwrap_or_default();
+        match inner {
+            serde_saphyr::Error::Budget {
+                breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+                ..
+            } => YamlFailure::Bound(format!("{at}{DEEPER}")),
+            serde_saphyr::Error::ExternalMessage { msg, .. }
+                if msg == "recursion limit exceeded" =>
+            {
+                YamlFailure::Bound(format!("{at}{DEEPER}"))
+            }
+            serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+            | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. }
+            | serde_saphyr::Error::AliasReplayCounterOverflow { .. }
+            | serde_saphyr::Error::AliasExpansionLimitExceeded { .. } => {
+                YamlFailure::Bound(format!(
+                    "{at}its aliases expand to more than 100,000 nodes (an alias bomb, \"billion \
+                 laughs\"); ktriage reads no more"
+                ))
+            }
+            serde_saphyr::Error::Budget { .. } => YamlFailure::Bound(yaml_error_text(&e)),
+            _ => YamlFailure::Invalid(yaml_error_text(&e)),
+        }
+    })
+}
+
+const DEEPER: &str = "the YAML nests deeper than 64 levels; ktriage reads no deeper";
 
 /// "line L column C: message", the parser's own words and position.
 pub fn yaml_error_text(e: &serde_saphyr::Error) -> String {
@@ -782,6 +863,36 @@ mod tests {
         assert_eq!(
             eval("yamlError('a: 1')", &[]).unwrap(),
             Value::String(Arc::new(String::new()))
+        );
+    }
+
+    /// Syntax errors are answers (`yamlError` says them); bounds are not, since the text
+    /// may be valid YAML that ktriage does not read that far.
+    #[test]
+    fn yaml_over_a_bound_is_not_invalid_yaml() {
+        assert!(
+            matches!(parse_yaml("- a: [1\n"), Err(YamlFailure::Invalid(e)) if e.starts_with("line "))
+        );
+        let bound = |text: &str| match parse_yaml(text) {
+            Err(YamlFailure::Bound(e)) => e,
+            other => panic!("not a bound: {other:?}"),
+        };
+        assert!(bound(&"x".repeat(MAX_YAML_BYTES + 1)).contains("1024 KiB"));
+        assert!(
+            bound(&format!("{}1{}", "[".repeat(65), "]".repeat(65))).contains("deeper than 64")
+        );
+        let merges: String = (0..200).map(|i| format!("m{i}: {{<<: *b}}\n")).collect();
+        assert!(bound(&format!("b: &b {{x: 1}}\n{merges}")).contains("budget"));
+        assert!(parse_yaml(&format!("{}1{}", "[".repeat(60), "]".repeat(60))).is_ok());
+        // The limit reaches the evaluation, named as a limit.
+        let e = eval(
+            "yamlError(s) == ''",
+            &[("s", serde_json::json!("x".repeat(MAX_YAML_BYTES + 1)))],
+        )
+        .unwrap_err();
+        assert!(
+            bounded::limit_message(&e).is_some_and(|m| m.starts_with("yamlError: ")),
+            "{e}"
         );
     }
 
