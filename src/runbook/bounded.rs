@@ -252,16 +252,18 @@ impl Plan {
         Ok(Plan { root })
     }
 
-    /// Evaluates with `ctx`'s variables and functions. A limit reached anywhere is the
-    /// result, even where `||` or `&&` would have absorbed an error.
-    pub fn eval(&self, ctx: &Context) -> ResolveResult {
-        self.run(ctx).0
+    /// Evaluates with `vars`, then `ctx`'s variables, and `ctx`'s functions. A limit
+    /// reached anywhere is the result, even where `||` or `&&` would have absorbed an
+    /// error. Values in `vars` are read as they are; the context's are copied once.
+    pub fn eval(&self, ctx: &Context, vars: &[(&str, Value)]) -> ResolveResult {
+        self.run(ctx, vars).0
     }
 
     /// The result and the steps it took.
-    fn run(&self, ctx: &Context) -> (ResolveResult, u64) {
+    fn run(&self, ctx: &Context, vars: &[(&str, Value)]) -> (ResolveResult, u64) {
         let mut run = Run {
             ctx,
+            vars,
             spent: 0,
             locals: Vec::new(),
             globals: HashMap::new(),
@@ -696,6 +698,7 @@ impl Node {
 /// outer variables converted once.
 struct Run<'p, 'c> {
     ctx: &'c Context<'c>,
+    vars: &'c [(&'c str, Value)],
     spent: u64,
     locals: Vec<(&'p str, Value)>,
     globals: HashMap<&'p str, Value>,
@@ -877,6 +880,9 @@ impl<'p, 'c> Run<'p, 'c> {
 
     fn lookup(&mut self, name: &'p str) -> Res {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == name) {
+            return Ok(v.clone());
+        }
+        if let Some((_, v)) = self.vars.iter().find(|(n, _)| *n == name) {
             return Ok(v.clone());
         }
         if let Some(v) = self.globals.get(name) {
@@ -1078,6 +1084,19 @@ impl<'p, 'c> Run<'p, 'c> {
                     _ => return Ok(None),
                 };
                 Some(Value::Int(n as i64))
+            }
+            // The most common calls in runbooks, as the library has them.
+            ("startsWith", Some(Value::String(s)), [Value::String(p)]) => {
+                self.charge(text_cost(p.len()))?;
+                Some(Value::Bool(s.starts_with(p.as_str())))
+            }
+            ("endsWith", Some(Value::String(s)), [Value::String(p)]) => {
+                self.charge(text_cost(p.len()))?;
+                Some(Value::Bool(s.ends_with(p.as_str())))
+            }
+            ("contains", Some(Value::String(s)), [Value::String(p)]) => {
+                self.charge(text_cost(s.len()))?;
+                Some(Value::Bool(s.contains(p.as_str())))
             }
             ("lists.range", _, _) => match args {
                 [Value::Int(n)] => {
@@ -1377,7 +1396,7 @@ mod tests {
         }
         let program = Program::compile(src).unwrap();
         match Plan::new(program.expression()) {
-            Ok(plan) => plan.eval(&ctx),
+            Ok(plan) => plan.eval(&ctx, &[]),
             Err(e) => Err(ExecutionError::function_error("(load)", e.message)),
         }
     }
@@ -1521,7 +1540,7 @@ mod tests {
             }
             let program = Program::compile(&src).unwrap();
             let plan = Plan::new(program.expression()).unwrap();
-            let (result, spent) = plan.run(&ctx);
+            let (result, spent) = plan.run(&ctx, &[]);
             (result, spent, plan.root.floor().cost)
         })
         .unwrap()

@@ -165,9 +165,15 @@ impl Expression {
     /// Evaluates with bounded work (see `bounded`). A limit reached is an error naming
     /// where the expression is written and which limit it was.
     pub fn eval(&self, ctx: &Context) -> ResolveResult {
+        self.eval_with(ctx, &[])
+    }
+
+    /// [`Expression::eval`] with `vars` bound before `ctx`'s variables: handed over as
+    /// they are, where a context copies each value deeply when it is bound and read.
+    pub fn eval_with(&self, ctx: &Context, vars: &[(&str, Value)]) -> ResolveResult {
         // A panic left in the interpreter or a library function is this expression
         // failing, not the process.
-        let outcome = crate::panics::guard(|| self.plan.eval(ctx)).unwrap_or_else(|panic| {
+        let outcome = crate::panics::guard(|| self.plan.eval(ctx, vars)).unwrap_or_else(|panic| {
             Err(ExecutionError::function_error(
                 "(interpreter)",
                 format!("the CEL interpreter failed on this expression: {panic}"),

@@ -726,17 +726,18 @@ impl<'a> Walker<'a> {
                 asked: Mutex::new(Vec::new()),
             };
             let outcome = {
-                let mut ctx = self.env.root().new_inner_scope();
+                let mut vars: Vec<(&str, Value)> = Vec::new();
                 for name in &e.free_variables {
                     if let Some(Res::Ok(v)) = scope.values.get(name) {
-                        ctx.add_variable_from_value(name.clone(), project(v, e.access.get(name)));
+                        vars.push((name.as_str(), project(v, e.access.get(name))));
                     }
                 }
                 for (name, v) in extra {
-                    ctx.add_variable_from_value(*name, project(v, e.access.get(*name)));
+                    vars.push((name, project(v, e.access.get(*name))));
                 }
+                let mut ctx = self.env.root().new_inner_scope();
                 ctx.set_variable_resolver(&spy);
-                e.eval(&ctx)
+                e.eval_with(&ctx, &vars)
             };
             let err = match outcome {
                 Ok(v) => return Eval::Value(v),
@@ -933,20 +934,21 @@ impl<'a> Walker<'a> {
                 unbound: &unbound,
                 asked: Mutex::new(Vec::new()),
             };
-            let mut base = self.env.root().new_inner_scope();
+            // `item` first, the other facts after it.
+            let mut vars: Vec<(&str, Value)> = vec![("item", Value::Null)];
             for name in filter.free_variables.iter().filter(|n| *n != "item") {
                 if let Some(Res::Ok(v)) = scope.values.get(name) {
-                    base.add_variable_from_value(name.clone(), project(v, filter.access.get(name)));
+                    vars.push((name.as_str(), project(v, filter.access.get(name))));
                 }
             }
+            let mut base = self.env.root().new_inner_scope();
             base.set_variable_resolver(&spy);
             let item_access = filter.access.get("item");
             let mut slow = None;
             while next < items.len() {
                 let item = &items[next];
-                let mut ctx = base.new_inner_scope();
-                ctx.add_variable_from_value("item", project(item, item_access));
-                let outcome = filter.eval(&ctx);
+                vars[0].1 = project(item, item_access);
+                let outcome = filter.eval_with(&base, &vars);
                 let reached_for_fact = !spy
                     .asked
                     .lock()
