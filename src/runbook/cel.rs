@@ -902,6 +902,14 @@ mod tests {
         );
     }
 
+    /// kube-cel scales quantities by powers of ten in an i128: an overflow is an error
+    /// (checked in release builds too, see Cargo.toml), never a wrong comparison.
+    #[test]
+    fn a_library_overflow_is_an_error() {
+        let e = eval("quantity('1e99').isGreaterThan(quantity('1m'))", &[]).unwrap_err();
+        assert!(e.to_string().contains("overflow"), "{e}");
+    }
+
     #[test]
     fn kubernetes_libraries_are_present() {
         let e = env();
