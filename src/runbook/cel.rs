@@ -2,9 +2,11 @@
 //! libraries (quantity, regex, lists, sets, strings, semver, ip/cidr, url, format) and
 //! the functions runbooks need — `now()`, `age(x)`, `parseYaml(s)`, `yamlError(s)`,
 //! `selects(selector, labels)`.
-//! CEL always terminates, so no runbook can hang the tool.
+//! CEL always terminates, and evaluation is bounded besides (see `bounded`): no runbook
+//! can hang the tool or exhaust its memory.
 
 use super::access::AccessTree;
+use super::bounded::{self, Plan};
 use chrono::{DateTime, FixedOffset, Utc};
 use kube_cel::KubeCelExt;
 use kube_cel::cel::common::ast::{EntryExpr, Expr};
@@ -17,7 +19,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Expression {
     pub source: String,
-    program: Arc<Program>,
+    plan: Arc<Plan>,
+    /// Where the expression is written (`runbooks/x.yaml:12:9`), for errors at run time.
+    pub at: Option<Arc<str>>,
     /// Identifiers read from outside the expression (macro variables excluded).
     pub free_variables: BTreeSet<String>,
     /// Functions called, including namespaced ones (`sets.contains`).
@@ -32,6 +36,8 @@ pub struct CompileError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+    /// It is valid CEL, refused for the work it would do or its nesting (`bounded`).
+    pub limit: bool,
 }
 
 /// The CEL parser recurses deeply per bracket level (over 100 KB of stack each in a
@@ -98,6 +104,15 @@ impl Expression {
                 line,
                 column,
                 message: format!("brackets nest deeper than {MAX_NESTING} levels"),
+                limit: true,
+            });
+        }
+        if let Some((line, column, message)) = too_long_chain(source) {
+            return Err(CompileError {
+                line,
+                column,
+                message,
+                limit: true,
             });
         }
         let program = Program::compile(source).map_err(|errors| {
@@ -106,6 +121,20 @@ impl Expression {
                 line: first.map_or(1, |e| e.pos.0.max(1) as usize),
                 column: first.map_or(1, |e| e.pos.1.max(1) as usize),
                 message: first.map_or_else(|| errors.to_string(), |e| e.msg.clone()),
+                limit: false,
+            }
+        })?;
+        let plan = Plan::new(program.expression()).map_err(|e| {
+            let (line, column) = e
+                .near
+                .as_deref()
+                .and_then(|near| position_of(source, near))
+                .unwrap_or((1, 1));
+            CompileError {
+                line,
+                column,
+                message: e.message,
+                limit: true,
             }
         })?;
         let mut free_variables = BTreeSet::new();
@@ -120,22 +149,156 @@ impl Expression {
         Ok(Expression {
             source: source.to_string(),
             access,
-            program: Arc::new(program),
+            plan: Arc::new(plan),
+            at: None,
             free_variables,
             functions,
         })
     }
 
+    /// Says where the expression is written, for its errors at run time.
+    pub fn located(mut self, path: &str, line: usize, column: usize) -> Expression {
+        self.at = Some(Arc::from(format!("{path}:{line}:{column}")));
+        self
+    }
+
+    /// Evaluates with bounded work (see `bounded`). A limit reached is an error naming
+    /// where the expression is written and which limit it was.
     pub fn eval(&self, ctx: &Context) -> ResolveResult {
-        // The interpreter panics on some inputs (a `format` precision it cannot allocate):
-        // that is this expression failing, not the process.
-        crate::panics::guard(|| self.program.execute(ctx)).unwrap_or_else(|panic| {
+        self.eval_with(ctx, &[])
+    }
+
+    /// [`Expression::eval`] with `vars` bound before `ctx`'s variables: handed over as
+    /// they are, where a context copies each value deeply when it is bound and read.
+    pub fn eval_with(&self, ctx: &Context, vars: &[(&str, Value)]) -> ResolveResult {
+        // A panic left in the interpreter or a library function is this expression
+        // failing, not the process.
+        let outcome = crate::panics::guard(|| self.plan.eval(ctx, vars)).unwrap_or_else(|panic| {
             Err(ExecutionError::function_error(
                 "(interpreter)",
                 format!("the CEL interpreter failed on this expression: {panic}"),
             ))
+        });
+        outcome.map_err(|e| match bounded::limit_message(&e) {
+            Some(m) => bounded::limit_error(match &self.at {
+                Some(at) => format!("{at}: {m}"),
+                None => m.to_string(),
+            }),
+            None => e,
         })
     }
+}
+
+/// Operators in a row at one bracket level. `a + b + c` is `(a + b) + c`: the parser's
+/// tree is a level deeper per operator, and the parser recurses over it (30,000 fit its
+/// stack; the tree's depth is limited after parsing, see `bounded::MAX_DEPTH`).
+pub const MAX_CHAIN: usize = 1000;
+
+/// How deep the parser's `expr` rule may nest: one per bracket level, one more per
+/// `?` (a chained conditional, `a ? b : c ? d : e`, nests to the right). The parser
+/// stops at 96 and then panics on its own counter.
+pub const MAX_EXPR_NESTING: usize = 64;
+
+/// Where the source first exceeds [`MAX_CHAIN`] or [`MAX_EXPR_NESTING`], and which
+/// (1-based line and column, a message). Counted outside string literals: binary and
+/// unary operators, `?` and `.` per bracket level, restarting at each `,`.
+fn too_long_chain(source: &str) -> Option<(usize, usize, String)> {
+    // Per open level: operators, and conditionals, since its last comma.
+    let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
+    let (mut line, mut column) = (1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut previous = ' ';
+    let nesting = |levels: &[(usize, usize)]| levels.iter().map(|(_, q)| 1 + q).sum::<usize>();
+    for c in source.chars() {
+        column += 1;
+        if c == '\n' {
+            line += 1;
+            column = 0;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            previous = c;
+            continue;
+        }
+        let operator = match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                false
+            }
+            '(' | '[' | '{' => {
+                levels.push((0, 0));
+                if nesting(&levels) > MAX_EXPR_NESTING {
+                    return Some((line, column, nesting_message()));
+                }
+                false
+            }
+            ')' | ']' | '}' => {
+                if levels.len() > 1 {
+                    levels.pop();
+                }
+                false
+            }
+            ',' => {
+                if let Some(l) = levels.last_mut() {
+                    *l = (0, 0);
+                }
+                false
+            }
+            '?' => {
+                if let Some(l) = levels.last_mut() {
+                    l.1 += 1;
+                }
+                if nesting(&levels) > MAX_EXPR_NESTING {
+                    return Some((line, column, nesting_message()));
+                }
+                true
+            }
+            // `&&`, `||`, `==`, `!=`, `<=`, `>=` count once.
+            '&' | '|' | '=' => previous != c && !matches!(previous, '!' | '<' | '>' | '='),
+            // A dot inside a number (`1.5`) is not an operator.
+            '.' => !previous.is_ascii_digit(),
+            '+' | '-' | '*' | '/' | '%' | '<' | '>' | '!' => true,
+            _ => false,
+        };
+        if operator && let Some(l) = levels.last_mut() {
+            l.0 += 1;
+            if l.0 > MAX_CHAIN {
+                return Some((
+                    line,
+                    column,
+                    format!(
+                        "more than {MAX_CHAIN} operators in a row without brackets; split the \
+                         expression (a fact can hold a part of it)"
+                    ),
+                ));
+            }
+        }
+        previous = c;
+    }
+    None
+}
+
+fn nesting_message() -> String {
+    format!(
+        "brackets and chained conditionals (`a ? b : c ? d : e`) nest deeper than \
+         {MAX_EXPR_NESTING} levels"
+    )
+}
+
+/// The 1-based line and column of the first occurrence of `needle` in `source`.
+fn position_of(source: &str, needle: &str) -> Option<(usize, usize)> {
+    let at = source.find(needle)?;
+    let before = &source[..at];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    Some((line, column))
 }
 
 /// Free identifiers and function names, respecting comprehension scopes and the
@@ -161,7 +324,7 @@ fn collect_references(
                 Some(IdedExpr {
                     expr: Expr::Ident(prefix),
                     ..
-                }) if !bound.iter().any(|b| b == prefix) && is_namespace(prefix) => {
+                }) if !bound.iter().any(|b| b == prefix) && bounded::is_namespace(prefix) => {
                     functions.insert(format!("{prefix}.{}", call.func_name));
                 }
                 Some(target) => {
@@ -224,22 +387,6 @@ fn collect_references(
     }
 }
 
-/// Prefixes of the namespaced functions the Kubernetes libraries register.
-fn is_namespace(prefix: &str) -> bool {
-    matches!(
-        prefix,
-        "sets"
-            | "math"
-            | "base64"
-            | "strings"
-            | "lists"
-            | "format"
-            | "ip"
-            | "jsonpatch"
-            | "optional"
-    )
-}
-
 /// The root context: every library function plus `now()` and `age()` bound to the
 /// source's notion of now. Built once per round; walks bind variables in child scopes.
 pub struct Environment {
@@ -266,16 +413,20 @@ impl Environment {
             Ok(Value::Duration(fixed_now.signed_duration_since(since)))
         });
         root.add_function("parseYaml", |s: Arc<String>| -> ResolveResult {
-            serde_saphyr::from_str::<serde_json::Value>(&s)
-                .map(|v| json_to_cel(&v))
-                .map_err(|e| ExecutionError::function_error("parseYaml", yaml_error_text(&e)))
+            match parse_yaml(&s) {
+                Ok(v) => Ok(json_to_cel(&v)),
+                Err(YamlFailure::Invalid(e)) => Err(ExecutionError::function_error("parseYaml", e)),
+                Err(YamlFailure::Bound(e)) => Err(bounded::limit_error(format!("parseYaml: {e}"))),
+            }
         });
+        // A bound is not a syntax error: the text may well be valid YAML, ktriage just
+        // does not read that much of it, so the evaluation fails rather than answer.
         root.add_function("yamlError", |s: Arc<String>| -> ResolveResult {
-            let text = match serde_saphyr::from_str::<serde_json::Value>(&s) {
-                Ok(_) => String::new(),
-                Err(e) => yaml_error_text(&e),
-            };
-            Ok(Value::String(Arc::new(text)))
+            match parse_yaml(&s) {
+                Ok(_) => Ok(Value::String(Arc::new(String::new()))),
+                Err(YamlFailure::Invalid(e)) => Ok(Value::String(Arc::new(e))),
+                Err(YamlFailure::Bound(e)) => Err(bounded::limit_error(format!("yamlError: {e}"))),
+            }
         });
         root.add_function(
             "selects",
@@ -412,6 +563,83 @@ pub fn selects(selector: &serde_json::Value, labels: &serde_json::Value) -> Resu
     }
     Ok(true)
 }
+
+/// The most YAML `parseYaml` reads: a ConfigMap (where runbooks find YAML, `aws-auth`'s
+/// `mapRoles`) holds at most 1 MiB.
+pub const MAX_YAML_BYTES: usize = 1024 * 1024;
+
+/// Why YAML text gives no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum YamlFailure {
+    /// It is not YAML: "line L column C: message".
+    Invalid(String),
+    /// It is larger, deeper or expands to more than ktriage reads (the message says which).
+    Bound(String),
+}
+
+/// YAML text as JSON, in time and memory linear in the text: at most [`MAX_YAML_BYTES`],
+/// nested at most 64 deep, and aliases expanded into at most 100,000 events in all (a
+/// "billion laughs" document stops there).
+pub fn parse_yaml(text: &str) -> Result<serde_json::Value, YamlFailure> {
+    if text.len() > MAX_YAML_BYTES {
+        return Err(YamlFailure::Bound(format!(
+            "the text is {} bytes, more than the {} KiB ktriage reads as YAML (a ConfigMap holds \
+             at most 1 MiB)",
+            bounded::thousands(text.len() as u128),
+            MAX_YAML_BYTES / 1024
+        )));
+    }
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_depth = 64;
+    budget.max_documents = 1;
+    budget.max_nodes = 250_000;
+    budget.max_aliases = 10_000;
+    budget.max_anchors = 10_000;
+    budget.max_total_scalar_bytes = MAX_YAML_BYTES;
+    budget.max_merge_keys = 10_000;
+    budget.flow_nesting_limit = 64;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.alias_limits.max_total_replayed_events = 100_000;
+    options.alias_limits.max_replay_stack_depth = 16;
+    options.with_snippet = false;
+    serde_saphyr::from_str_with_options::<serde_json::Value>(text, options).map_err(|e| {
+        let mut inner = &e;
+        while let serde_saphyr::Error::AliasError { error, .. }
+        | serde_saphyr::Error::WithSnippet { error, .. } = inner
+        {
+            inner = error;
+        }
+        let at = e
+            .location()
+            .map(|l| format!("line {} column {}: ", l.line(), l.column()))
+            .unwrap_or_default();
+        match inner {
+            serde_saphyr::Error::Budget {
+                breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+                ..
+            } => YamlFailure::Bound(format!("{at}{DEEPER}")),
+            serde_saphyr::Error::ExternalMessage { msg, .. }
+                if msg == "recursion limit exceeded" =>
+            {
+                YamlFailure::Bound(format!("{at}{DEEPER}"))
+            }
+            serde_saphyr::Error::AliasReplayLimitExceeded { .. }
+            | serde_saphyr::Error::AliasReplayStackDepthExceeded { .. }
+            | serde_saphyr::Error::AliasReplayCounterOverflow { .. }
+            | serde_saphyr::Error::AliasExpansionLimitExceeded { .. } => {
+                YamlFailure::Bound(format!(
+                    "{at}its aliases expand to more than 100,000 nodes (an alias bomb, \"billion \
+                 laughs\"); ktriage reads no more"
+                ))
+            }
+            serde_saphyr::Error::Budget { .. } => YamlFailure::Bound(yaml_error_text(&e)),
+            _ => YamlFailure::Invalid(yaml_error_text(&e)),
+        }
+    })
+}
+
+const DEEPER: &str = "the YAML nests deeper than 64 levels; ktriage reads no deeper";
 
 /// "line L column C: message", the parser's own words and position.
 pub fn yaml_error_text(e: &serde_saphyr::Error) -> String {
@@ -642,6 +870,44 @@ mod tests {
             eval("yamlError('a: 1')", &[]).unwrap(),
             Value::String(Arc::new(String::new()))
         );
+    }
+
+    /// Syntax errors are answers (`yamlError` says them); bounds are not, since the text
+    /// may be valid YAML that ktriage does not read that far.
+    #[test]
+    fn yaml_over_a_bound_is_not_invalid_yaml() {
+        assert!(
+            matches!(parse_yaml("- a: [1\n"), Err(YamlFailure::Invalid(e)) if e.starts_with("line "))
+        );
+        let bound = |text: &str| match parse_yaml(text) {
+            Err(YamlFailure::Bound(e)) => e,
+            other => panic!("not a bound: {other:?}"),
+        };
+        assert!(bound(&"x".repeat(MAX_YAML_BYTES + 1)).contains("1024 KiB"));
+        assert!(
+            bound(&format!("{}1{}", "[".repeat(65), "]".repeat(65))).contains("deeper than 64")
+        );
+        let merges: String = (0..200).map(|i| format!("m{i}: {{<<: *b}}\n")).collect();
+        assert!(bound(&format!("b: &b {{x: 1}}\n{merges}")).contains("budget"));
+        assert!(parse_yaml(&format!("{}1{}", "[".repeat(60), "]".repeat(60))).is_ok());
+        // The limit reaches the evaluation, named as a limit.
+        let e = eval(
+            "yamlError(s) == ''",
+            &[("s", serde_json::json!("x".repeat(MAX_YAML_BYTES + 1)))],
+        )
+        .unwrap_err();
+        assert!(
+            bounded::limit_message(&e).is_some_and(|m| m.starts_with("yamlError: ")),
+            "{e}"
+        );
+    }
+
+    /// kube-cel scales quantities by powers of ten in an i128: an overflow is an error
+    /// (checked in release builds too, see Cargo.toml), never a wrong comparison.
+    #[test]
+    fn a_library_overflow_is_an_error() {
+        let e = eval("quantity('1e99').isGreaterThan(quantity('1m'))", &[]).unwrap_err();
+        assert!(e.to_string().contains("overflow"), "{e}");
     }
 
     #[test]

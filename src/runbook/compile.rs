@@ -439,7 +439,7 @@ impl Compiler<'_> {
             start => scalar_position(self.text, place, start - 2),
         };
         let e = match Expression::compile(source) {
-            Ok(e) => e,
+            Ok(e) => e.located(self.path, line, column),
             Err(ce) => {
                 // `CompileError::column` is 1-based.
                 let offset = source
@@ -453,12 +453,22 @@ impl Compiler<'_> {
                     place,
                     place.start + offset.min(source.chars().count()),
                 );
-                self.err(
-                    l,
-                    c,
-                    format!("CEL does not compile: {}", flat(&ce.message, 120)),
-                    "check brackets, quotes and operators; CEL strings take '…' or \"…\"",
-                );
+                if ce.limit {
+                    self.err(
+                        l,
+                        c,
+                        format!("CEL refused: {}", flat(&ce.message, 160)),
+                        "ktriage bounds what one expression may do (docs/runbooks.md, \"Limits\"): \
+                         simplify it, or split it into facts",
+                    );
+                } else {
+                    self.err(
+                        l,
+                        c,
+                        format!("CEL does not compile: {}", flat(&ce.message, 120)),
+                        "check brackets, quotes and operators; CEL strings take '…' or \"…\"",
+                    );
+                }
                 return None;
             }
         };

@@ -8,6 +8,7 @@
 
 use super::Catalog;
 use super::access::project;
+use super::bounded::limit_message;
 use super::cel::{Environment, Expression, cel_to_json, render};
 use super::format::{EksCall, Severity};
 use super::model::*;
@@ -220,8 +221,16 @@ enum Eval {
     Unknown(Vec<Fail>),
     /// The expression itself failed (a missing field without `has()`, a type error).
     Error(String),
+    /// The evaluation reached one of ktriage's limits on CEL work (`runbook::bounded`);
+    /// the message says where the expression is written and which limit.
+    Limit(String),
     Pending,
 }
+
+/// What to do about an evaluation stopped at a limit.
+const LIMIT_HINT: &str = "the expression does more work, or builds larger values, than ktriage allows one \
+     evaluation: narrow the facts it reads (a `where`, a selector) or simplify it; the limits are in \
+     docs/runbooks.md (\"Limits\")";
 
 enum Flow {
     Concluded(Box<ConclusionRecord>),
@@ -619,6 +628,11 @@ impl<'a> Walker<'a> {
                     "the data has an unexpected shape for this runbook; check the facts it read",
                 ),
             }],
+            Eval::Limit(msg) => vec![Fail {
+                fact: "(expression)".into(),
+                query: one_line(&expr.source),
+                error: FactError::unavailable(msg, LIMIT_HINT),
+            }],
             Eval::Value(v) => vec![Fail {
                 fact: "(expression)".into(),
                 query: one_line(&expr.source),
@@ -712,22 +726,27 @@ impl<'a> Walker<'a> {
                 asked: Mutex::new(Vec::new()),
             };
             let outcome = {
-                let mut ctx = self.env.root().new_inner_scope();
+                let mut vars: Vec<(&str, Value)> = Vec::new();
                 for name in &e.free_variables {
                     if let Some(Res::Ok(v)) = scope.values.get(name) {
-                        ctx.add_variable_from_value(name.clone(), project(v, e.access.get(name)));
+                        vars.push((name.as_str(), project(v, e.access.get(name))));
                     }
                 }
                 for (name, v) in extra {
-                    ctx.add_variable_from_value(*name, project(v, e.access.get(*name)));
+                    vars.push((name, project(v, e.access.get(*name))));
                 }
+                let mut ctx = self.env.root().new_inner_scope();
                 ctx.set_variable_resolver(&spy);
-                e.eval(&ctx)
+                e.eval_with(&ctx, &vars)
             };
             let err = match outcome {
                 Ok(v) => return Eval::Value(v),
                 Err(err) => err,
             };
+            // Binding a missing fact would not make it cheaper.
+            if let Some(m) = limit_message(&err) {
+                return Eval::Limit(m.to_string());
+            }
             // The interpreter reports an unbound variable in different ways (undeclared,
             // missing argument...); the spy says which one it looked for.
             let asked = spy
@@ -915,20 +934,21 @@ impl<'a> Walker<'a> {
                 unbound: &unbound,
                 asked: Mutex::new(Vec::new()),
             };
-            let mut base = self.env.root().new_inner_scope();
+            // `item` first, the other facts after it.
+            let mut vars: Vec<(&str, Value)> = vec![("item", Value::Null)];
             for name in filter.free_variables.iter().filter(|n| *n != "item") {
                 if let Some(Res::Ok(v)) = scope.values.get(name) {
-                    base.add_variable_from_value(name.clone(), project(v, filter.access.get(name)));
+                    vars.push((name.as_str(), project(v, filter.access.get(name))));
                 }
             }
+            let mut base = self.env.root().new_inner_scope();
             base.set_variable_resolver(&spy);
             let item_access = filter.access.get("item");
             let mut slow = None;
             while next < items.len() {
                 let item = &items[next];
-                let mut ctx = base.new_inner_scope();
-                ctx.add_variable_from_value("item", project(item, item_access));
-                let outcome = filter.eval(&ctx);
+                vars[0].1 = project(item, item_access);
+                let outcome = filter.eval_with(&base, &vars);
                 let reached_for_fact = !spy
                     .asked
                     .lock()
@@ -960,15 +980,18 @@ impl<'a> Walker<'a> {
 
     /// The queries a fact needs, with its inputs already resolved.
     fn queries_for(&mut self, scope: &mut Scope, name: &str, fact: &Fact) -> Result<Queries, Res> {
-        let fail = |reason: String| {
+        let failed = |reason: String, hint: &str| {
             Res::Failed(vec![Fail {
                 fact: name.to_string(),
                 query: String::new(),
-                error: FactError::unavailable(
-                    reason,
-                    "the target lacks a field this fact needs; the runbook should guard it with has()",
-                ),
+                error: FactError::unavailable(reason, hint),
             }])
+        };
+        let fail = |reason: String| {
+            failed(
+                reason,
+                "the target lacks a field this fact needs; the runbook should guard it with has()",
+            )
         };
         let text = |w: &mut Self, scope: &mut Scope, t: &Template| -> Result<String, Res> {
             let mut out = String::new();
@@ -981,6 +1004,12 @@ impl<'a> Walker<'a> {
                         Eval::Unknown(f) => return Err(Res::Failed(f)),
                         Eval::Error(msg) => {
                             return Err(fail(format!("cannot form the query for `{name}`: {msg}")));
+                        }
+                        Eval::Limit(msg) => {
+                            return Err(failed(
+                                format!("cannot form the query for `{name}`: {msg}"),
+                                LIMIT_HINT,
+                            ));
                         }
                     },
                 }
@@ -1142,6 +1171,12 @@ impl<'a> Walker<'a> {
                 Eval::Pending => return Err(Res::Pending),
                 Eval::Unknown(f) => return Err(Res::Failed(f)),
                 Eval::Error(msg) => return Err(fail(format!("cannot compute `{name}`: {msg}"))),
+                Eval::Limit(msg) => {
+                    return Err(failed(
+                        format!("cannot compute `{name}`: {msg}"),
+                        LIMIT_HINT,
+                    ));
+                }
             },
         })
     }
@@ -1165,6 +1200,14 @@ impl<'a> Walker<'a> {
                 error: FactError::unavailable(
                     format!("cannot tell which objects `{name}` is about: {msg}"),
                     "check the runbook's `of:` expression",
+                ),
+            }])),
+            Eval::Limit(msg) => Err(Res::Failed(vec![Fail {
+                fact: name.to_string(),
+                query: String::new(),
+                error: FactError::unavailable(
+                    format!("cannot tell which objects `{name}` is about: {msg}"),
+                    LIMIT_HINT,
                 ),
             }])),
         }

@@ -1,6 +1,7 @@
 //! Runbooks: the file format, loading and validation, the CEL environment, the engine.
 
 pub mod access;
+pub mod bounded;
 pub mod catalog;
 pub mod cel;
 pub mod compile;
