@@ -7,6 +7,7 @@ mod common;
 mod aws_moto;
 mod aws_sdk;
 mod bundle;
+mod cel_limits;
 mod cli;
 mod engine;
 mod examples;
