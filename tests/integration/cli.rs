@@ -458,8 +458,9 @@ fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
     })
 }
 
-/// The CEL interpreter panics on a `format` precision it cannot allocate: that fails
-/// the expression (the walk is inconclusive, saying why), never the process.
+/// A CEL library function that panics (kube-cel's quantities overflow an i128 on an
+/// exponent of 99) fails the expression (the walk is inconclusive, saying why), never
+/// the process.
 #[test]
 fn an_expression_that_panics_the_interpreter_fails_alone() {
     let config = tempfile::tempdir().unwrap();
@@ -467,7 +468,7 @@ fn an_expression_that_panics_the_interpreter_fails_alone() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("boom.yaml"),
-        "id: boom\ntitle: Boom\ntarget: {kind: Cluster}\nsteps:\n  - id: a\n    title: A\n    check: '\"%.99999999999f\".format([1.0]) != \"\"'\n    then: c\n    else: c\nconclusions:\n  - {id: c, code: C, severity: info, title: C, summary: C}\n",
+        "id: boom\ntitle: Boom\ntarget: {kind: Cluster}\nsteps:\n  - id: a\n    title: A\n    check: 'quantity(\"1e99\").isGreaterThan(quantity(\"1m\"))'\n    then: c\n    else: c\nconclusions:\n  - {id: c, code: C, severity: info, title: C, summary: C}\n",
     )
     .unwrap();
     let o = ktriage_in(
@@ -479,6 +480,25 @@ fn an_expression_that_panics_the_interpreter_fails_alone() {
     assert!(
         o.stdout
             .contains("the CEL interpreter failed on this expression"),
+        "{}",
+        o.stdout
+    );
+}
+
+/// What would ask the interpreter for more than it can build (a `format` precision of
+/// 99,999,999,999 used to panic it) is refused when the runbook loads.
+#[test]
+fn an_expression_beyond_the_limits_is_refused_at_validation() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("boom.yaml");
+    std::fs::write(&file, "id: boom\ntitle: Boom\ntarget: {kind: Cluster}\nsteps:\n  - id: a\n    title: A\n    check: '\"%.99999999999f\".format([1.0]) != \"\"'\n    then: c\n    else: c\nconclusions:\n  - {id: c, code: C, severity: info, title: C, summary: C}\n").unwrap();
+    let o = ktriage(&["runbooks", "validate", file.to_str().unwrap()]);
+    assert_eq!(o.code, 2, "{}", o.stdout);
+    assert!(
+        o.stdout.contains(&format!(
+            "{}:7:14: CEL refused: format precision",
+            file.display()
+        )),
         "{}",
         o.stdout
     );
