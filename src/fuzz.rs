@@ -183,8 +183,11 @@ pub fn redact(data: &[u8]) {
     );
 }
 
+/// A fuzz target: arbitrary bytes in, a panic only when an invariant breaks.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, for the replay and for `fuzz/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("snapshot", snapshot),
     ("archive", archive),
     ("runbook", runbook),
