@@ -489,8 +489,8 @@ impl Environment {
                 args: Vec::new(),
             }),
         };
-        let outcome =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.root.resolve(&call)));
+        // Called with no arguments, a function may panic instead of erroring: it exists.
+        let outcome = crate::panics::guard(|| self.root.resolve(&call));
         !matches!(outcome, Ok(Err(ExecutionError::UndeclaredReference(ref n))) if n.as_str() == name)
     }
 }
