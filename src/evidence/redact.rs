@@ -477,6 +477,27 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
                 format!("rule `{id}`: `{field}` only goes with `{kind}` rules"),
             ))
         };
+        // Decode and structural rules are ktriage's own, and take none of the fields that
+        // shape a pattern or names rule.
+        let built_in_only = |span: Range<usize>, kind: &str, why: &str| {
+            for (present, field) in [
+                (r.group.is_some(), "group"),
+                (r.block_end.is_some(), "block_end"),
+                (r.except.is_some(), "except"),
+                (r.places.is_some(), "in"),
+            ] {
+                if present {
+                    return Err(err(
+                        Some(span.clone()),
+                        format!("rule `{id}`: a {kind} rule takes no `{field}`"),
+                    ));
+                }
+            }
+            if *origin != Origin::Builtin {
+                return Err(err(Some(span), format!("rule `{id}`: {why}")));
+            }
+            Ok(())
+        };
         let matcher = if let Some(p) = &r.pattern {
             if let Some(s) = &r.except {
                 return misplaced(Some(s.span()), "except", "names");
@@ -567,28 +588,12 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
                 places,
             }
         } else if let Some(d) = &r.decode {
-            for (present, field) in [
-                (r.group.is_some(), "group"),
-                (r.block_end.is_some(), "block_end"),
-                (r.except.is_some(), "except"),
-                (r.places.is_some(), "in"),
-            ] {
-                if present {
-                    return Err(err(
-                        Some(d.span()),
-                        format!("rule `{id}`: a decode rule takes no `{field}`"),
-                    ));
-                }
-            }
-            if *origin != Origin::Builtin {
-                return Err(err(
-                    Some(d.span()),
-                    format!(
-                        "rule `{id}`: decode rules are built in (base64-encoded); write a `pattern` \
-                         or `names` rule: the decoded text meets it too"
-                    ),
-                ));
-            }
+            built_in_only(
+                d.span(),
+                "decode",
+                "decode rules are built in (base64-encoded); write a `pattern` or `names` rule: \
+                 the decoded text meets it too",
+            )?;
             match d.get_ref().as_str() {
                 "base64" => Matcher::Decode(Decoding::Base64),
                 other => {
@@ -600,28 +605,12 @@ fn parse_file(text: &str, origin: &Origin, existing: &[Rule]) -> Result<Parsed, 
             }
         } else {
             let s = r.structural.as_ref().expect("one kind is set");
-            for (present, field) in [
-                (r.group.is_some(), "group"),
-                (r.block_end.is_some(), "block_end"),
-                (r.except.is_some(), "except"),
-                (r.places.is_some(), "in"),
-            ] {
-                if present {
-                    return Err(err(
-                        Some(s.span()),
-                        format!("rule `{id}`: a structural rule takes no `{field}`"),
-                    ));
-                }
-            }
-            if *origin != Origin::Builtin {
-                return Err(err(
-                    Some(s.span()),
-                    format!(
-                        "rule `{id}`: structural rules are built in (secret-value, last-applied-configuration); \
-                         write a `pattern` or `names` rule"
-                    ),
-                ));
-            }
+            built_in_only(
+                s.span(),
+                "structural",
+                "structural rules are built in (secret-value, last-applied-configuration); \
+                 write a `pattern` or `names` rule",
+            )?;
             match s.get_ref().as_str() {
                 "secret-value" => Matcher::Structural(Structural::SecretValue),
                 "last-applied-configuration" => {

@@ -287,32 +287,7 @@ pub fn depth_exceeds(e: &IdedExpr, max: usize) -> bool {
         let Some(left) = left.checked_sub(1) else {
             return true;
         };
-        match &e.expr {
-            Expr::Call(c) => {
-                c.target.as_deref().is_some_and(|t| deeper(t, left))
-                    || c.args.iter().any(|a| deeper(a, left))
-            }
-            Expr::Comprehension(c) => [
-                &c.iter_range,
-                &c.accu_init,
-                &c.loop_cond,
-                &c.loop_step,
-                &c.result,
-            ]
-            .into_iter()
-            .any(|x| deeper(x, left)),
-            Expr::List(l) => l.elements.iter().any(|x| deeper(x, left)),
-            Expr::Map(m) => m.entries.iter().any(|en| match &en.expr {
-                EntryExpr::MapEntry(me) => deeper(&me.key, left) || deeper(&me.value, left),
-                EntryExpr::StructField(f) => deeper(&f.value, left),
-            }),
-            Expr::Struct(s) => s.entries.iter().any(|en| match &en.expr {
-                EntryExpr::MapEntry(me) => deeper(&me.key, left) || deeper(&me.value, left),
-                EntryExpr::StructField(f) => deeper(&f.value, left),
-            }),
-            Expr::Select(s) => deeper(&s.operand, left),
-            Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => false,
-        }
+        children(e).into_iter().any(|c| deeper(c, left))
     }
     deeper(e, max)
 }
@@ -417,30 +392,41 @@ fn step(e: &IdedExpr, accu: &str) -> Result<Step, StaticError> {
 fn reads(e: &IdedExpr, var: &str) -> bool {
     match &e.expr {
         Expr::Ident(n) => n == var,
-        Expr::Call(c) => {
-            c.target.as_deref().is_some_and(|t| reads(t, var))
-                || c.args.iter().any(|a| reads(a, var))
-        }
-        Expr::Comprehension(c) => [
+        _ => children(e).into_iter().any(|c| reads(c, var)),
+    }
+}
+
+/// The sub-expressions of `e`, for walks that treat every child alike.
+fn children(e: &IdedExpr) -> Vec<&IdedExpr> {
+    match &e.expr {
+        Expr::Call(c) => c.target.as_deref().into_iter().chain(&c.args).collect(),
+        Expr::Comprehension(c) => vec![
             &c.iter_range,
             &c.accu_init,
             &c.loop_cond,
             &c.loop_step,
             &c.result,
-        ]
-        .into_iter()
-        .any(|x| reads(x, var)),
-        Expr::List(l) => l.elements.iter().any(|x| reads(x, var)),
-        Expr::Map(m) => m.entries.iter().any(|en| match &en.expr {
-            EntryExpr::MapEntry(me) => reads(&me.key, var) || reads(&me.value, var),
-            EntryExpr::StructField(f) => reads(&f.value, var),
-        }),
-        Expr::Struct(s) => s.entries.iter().any(|en| match &en.expr {
-            EntryExpr::MapEntry(me) => reads(&me.key, var) || reads(&me.value, var),
-            EntryExpr::StructField(f) => reads(&f.value, var),
-        }),
-        Expr::Select(s) => reads(&s.operand, var),
-        Expr::Literal(_) | Expr::Unspecified => false,
+        ],
+        Expr::List(l) => l.elements.iter().collect(),
+        Expr::Map(m) => m
+            .entries
+            .iter()
+            .flat_map(|en| entry_children(&en.expr))
+            .collect(),
+        Expr::Struct(s) => s
+            .entries
+            .iter()
+            .flat_map(|en| entry_children(&en.expr))
+            .collect(),
+        Expr::Select(s) => vec![&*s.operand],
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => Vec::new(),
+    }
+}
+
+fn entry_children(en: &EntryExpr) -> Vec<&IdedExpr> {
+    match en {
+        EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
+        EntryExpr::StructField(f) => vec![&f.value],
     }
 }
 

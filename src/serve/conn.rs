@@ -124,7 +124,8 @@ impl Pool {
     }
 
     /// Connections open now.
-    pub fn open(&self) -> usize {
+    #[cfg(test)]
+    fn open(&self) -> usize {
         self.open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

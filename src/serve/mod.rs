@@ -209,11 +209,6 @@ impl Server {
         })
     }
 
-    /// Connections open now (tests watch it fall back after a slowloris).
-    pub fn pool(&self) -> Arc<conn::Pool> {
-        self.pool.clone()
-    }
-
     /// Serves until the task is dropped; each connection on its own task, admitted by
     /// the pool (which may close an idle one to make room) and closed when its headers
     /// are late or its client stops reading.
@@ -300,16 +295,15 @@ impl State {
         let query = request.uri().query().map(str::to_string);
         // A watch is long-running, so it has places of its own (as the API server's
         // max-in-flight filter exempts it); anything else waits for a turn.
-        let turn = if route::Params::parse(query.as_deref()).is_watch() {
+        let params = route::Params::parse(query.as_deref());
+        let turn = if params.is_watch() {
             pool.watch(slot)
         } else {
             Some(pool.turn(slot).await)
         };
         let response = match turn {
             Some(turn) => {
-                let response = self
-                    .respond(&request, &method, &path, query.as_deref())
-                    .await;
+                let response = self.respond(&request, &method, &path, &params).await;
                 response.map(|body| conn::Held::new(body, turn).boxed())
             }
             None => too_many_requests(),
@@ -338,7 +332,7 @@ impl State {
         request: &Request<Incoming>,
         method: &Method,
         path: &str,
-        query: Option<&str>,
+        params: &route::Params,
     ) -> Response<Body> {
         let n = self.requests.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(latency) = self.options.latency {
@@ -379,7 +373,6 @@ impl State {
                 None,
             );
         }
-        let params = route::Params::parse(query);
         let param = |key: &str| params.get(key);
         let accept = request
             .headers()
@@ -473,7 +466,7 @@ impl State {
                     None => not_found(&served.plural, &served.group, &name),
                 }
             }
-            Route::Log { namespace, pod } => self.log(&namespace, &pod, &params),
+            Route::Log { namespace, pod } => self.log(&namespace, &pod, params),
             Route::Subresource { what } => status(
                 StatusCode::NOT_FOUND,
                 "NotFound",

@@ -906,27 +906,7 @@ async fn live_the_namespace_flag_and_the_contexts_namespace_name_a_bare_target()
     let catalog = ktriage::runbook::Catalog::builtin();
     let run = |args: Vec<String>| {
         let catalog = &catalog;
-        async move {
-            let cli = ktriage::cli::try_parse_from(
-                std::iter::once("ktriage".to_string()).chain(args.clone()),
-            )
-            .unwrap();
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = ktriage::commands::execute_with(
-                catalog,
-                cli,
-                &mut ktriage::commands::Io {
-                    out: &mut out,
-                    err: &mut err,
-                },
-            )
-            .await;
-            (
-                code,
-                String::from_utf8(out).unwrap(),
-                String::from_utf8(err).unwrap(),
-            )
-        }
+        async move { crate::common::ktriage(catalog, &args).await }
     };
     let args = |config: &Path, extra: &[&str]| -> Vec<String> {
         [

@@ -329,7 +329,6 @@ async fn live_triage_with_pods_forbidden_leads_with_the_refusal_and_exits_5() {
     let catalog = ktriage::runbook::Catalog::builtin();
     let run = |format: &'static str| {
         let args: Vec<String> = [
-            "ktriage",
             "triage",
             "--no-aws",
             "--kubeconfig",
@@ -340,24 +339,7 @@ async fn live_triage_with_pods_forbidden_leads_with_the_refusal_and_exits_5() {
         .map(String::from)
         .to_vec();
         let catalog = &catalog;
-        async move {
-            let cli = ktriage::cli::try_parse_from(args).unwrap();
-            let (mut out, mut err) = (Vec::new(), Vec::new());
-            let code = ktriage::commands::execute_with(
-                catalog,
-                cli,
-                &mut ktriage::commands::Io {
-                    out: &mut out,
-                    err: &mut err,
-                },
-            )
-            .await;
-            (
-                code,
-                String::from_utf8(out).unwrap(),
-                String::from_utf8(err).unwrap(),
-            )
-        }
+        async move { crate::common::ktriage(catalog, &args).await }
     };
     let (code, out, err) = run("text").await;
     assert_eq!(code, 5, "{out}\n{err}");
