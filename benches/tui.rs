@@ -7,10 +7,11 @@
 //! asserts a time.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ktriage::drive::RoundState;
+use ktriage::facts::Source;
 use ktriage::runbook::Catalog;
-use ktriage::source::Source;
 use ktriage::tui::app::{App, Job, Msg};
-use ktriage::tui::jobs::{self, Context, RoundState};
+use ktriage::tui::jobs::{self, Context};
 use ktriage::tui::keymap::Keymap;
 use ktriage::tui::{summary_of, theme, view};
 use ratatui::Terminal;
@@ -37,9 +38,14 @@ fn main() {
         source: source.clone(),
         catalog: catalog.clone(),
         state_from_round: true,
+        rules: std::sync::Arc::new(ktriage::evidence::redact::RuleSet::builtin()),
     };
     let round = RoundState::new(&*source, source.info().now);
-    let theme = theme::select(theme::Choice::Named("default")).unwrap();
+    let theme = theme::select(
+        theme::Choice::Named("default"),
+        &ktriage::config::Settings::builtin(),
+    )
+    .unwrap();
     let mut app = App::new(
         Keymap::default(),
         catalog,

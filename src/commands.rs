@@ -5,20 +5,21 @@ use crate::cli::{
     BundleArgs, BundleCommand, Cli, Command, LiveArgs, RunArgs, RunbooksCommand, ServeArgs,
     SourceArgs, ThemesCommand, TriageArgs,
 };
+use crate::drive::testing;
+use crate::drive::triage;
 use crate::drive::{Round, Session};
 use crate::evidence::report::{self, Format};
 use crate::facts::FactLookup;
+use crate::facts::{AwsAccess, Source};
+use crate::runbook::Catalog;
 use crate::runbook::catalog::{self, RunbookFile};
 use crate::runbook::format::WhenAbsent;
 use crate::runbook::model::{Runbook, StepKind, TargetKind};
 use crate::runbook::record::WalkRecord;
-use crate::runbook::{Catalog, testing};
 use crate::source::aws::{self, AwsLink, AwsOptions};
 use crate::source::live::{self, LiveOptions, LiveSource};
 use crate::source::snapshot::Snapshot;
-use crate::source::{AwsAccess, Source};
 use crate::text::{Breaks, Sanitizing, sanitize_line};
-use crate::triage;
 use crate::tui;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -35,13 +36,26 @@ pub struct Io<'a> {
     pub err: &'a mut dyn Write,
 }
 
-pub async fn execute(cli: Cli, io: &mut Io<'_>) -> i32 {
-    let catalog = Catalog::load(&cli.runbook_dirs);
-    execute_with(&catalog, cli, io).await
+/// Reads the user's settings in `dirs` once, then runs the command.
+pub async fn execute(cli: Cli, dirs: crate::config::Dirs, io: &mut Io<'_>) -> i32 {
+    let settings = match crate::config::Settings::read(dirs, &cli.runbook_dirs) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}\n  hint: {}", e.hint());
+            return EXIT_USAGE;
+        }
+    };
+    let catalog = Catalog::load(&settings.runbook_dirs);
+    execute_with(&catalog, &settings, cli, io).await
 }
 
 /// `execute` with runbooks already loaded (tests run many commands over one catalog).
-pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
+pub async fn execute_with(
+    catalog: &Catalog,
+    settings: &crate::config::Settings,
+    cli: Cli,
+    io: &mut Io<'_>,
+) -> i32 {
     // Every command's output reaches a terminal (or a pipe into a pager) through these: no
     // message that quotes a name, a reason or a file path can bypass the sanitiser. The
     // interface draws on the terminal by its own handle.
@@ -64,7 +78,7 @@ pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
                 }
                 Err(code) => return code,
             };
-            interface(catalog, opened, cli.theme.as_deref(), io).await
+            interface(catalog, settings, opened, cli.theme.as_deref(), io).await
         }
         Some(Command::Open(args)) => match open_snapshot(&args.path, args.as_of, io) {
             Ok(snapshot) => {
@@ -73,7 +87,7 @@ pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
                     live: None,
                     pinned_now: args.as_of,
                 };
-                interface(catalog, opened, cli.theme.as_deref(), io).await
+                interface(catalog, settings, opened, cli.theme.as_deref(), io).await
             }
             Err(code) => code,
         },
@@ -84,7 +98,7 @@ pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
                     live: None,
                     pinned_now: None,
                 };
-                interface(catalog, opened, cli.theme.as_deref(), io).await
+                interface(catalog, settings, opened, cli.theme.as_deref(), io).await
             }
             Err(e) => {
                 let _ = writeln!(
@@ -94,18 +108,24 @@ pub async fn execute_with(catalog: &Catalog, cli: Cli, io: &mut Io<'_>) -> i32 {
                 EXIT_FAILURE
             }
         },
-        Some(Command::Themes(ThemesCommand::List)) => themes_list(io),
+        Some(Command::Themes(ThemesCommand::List)) => themes_list(settings, io),
         Some(Command::Run(args)) => run(catalog, args, io).await,
         Some(Command::Triage(args)) => triage(catalog, args, io).await,
-        Some(Command::Runbooks(cmd)) => runbooks(catalog, &cli.runbook_dirs, cmd, io).await,
+        Some(Command::Runbooks(cmd)) => runbooks(catalog, &settings.runbook_dirs, cmd, io).await,
         Some(Command::Serve(args)) => serve(args, io).await,
-        Some(Command::Bundle(args)) => bundle(catalog, args, io).await,
+        Some(Command::Bundle(args)) => bundle(catalog, settings, args, io).await,
     }
 }
 
 /// `ktriage bundle`: walks, collection and the archive, headless; or `verify` / `rules`.
-async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
-    use crate::evidence::{archive, bundle as assemble, collect, export, redact};
+async fn bundle(
+    catalog: &Catalog,
+    settings: &crate::config::Settings,
+    args: BundleArgs,
+    io: &mut Io<'_>,
+) -> i32 {
+    use crate::drive::collect;
+    use crate::evidence::{archive, bundle as assemble, export, redact};
     match &args.command {
         Some(BundleCommand::Verify { file }) => {
             return match archive::verify(file) {
@@ -125,7 +145,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
             };
         }
         Some(BundleCommand::Rules) => {
-            return match redact::RuleSet::load(redact::user_file().as_deref()) {
+            return match redact::RuleSet::with_user_file(settings.redaction.as_ref()) {
                 Ok(rules) => {
                     for r in rules.rules() {
                         let _ = writeln!(
@@ -147,7 +167,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
         }
         None => {}
     }
-    let rules = match redact::RuleSet::load(redact::user_file().as_deref()) {
+    let rules = match redact::RuleSet::with_user_file(settings.redaction.as_ref()) {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(io.err, "error: {e}");
@@ -324,6 +344,7 @@ async fn bundle(catalog: &Catalog, args: BundleArgs, io: &mut Io<'_>) -> i32 {
 /// The interface over an opened source; its errors are printed once the terminal is back.
 async fn interface(
     catalog: &Catalog,
+    settings: &crate::config::Settings,
     opened: tui::Opened,
     theme: Option<&str>,
     io: &mut Io<'_>,
@@ -338,17 +359,27 @@ async fn interface(
             ),
         },
     };
-    let theme = match tui::theme::select(choice) {
+    let theme = match tui::theme::select(choice, settings) {
         Ok(t) => t,
         Err(e) => {
             let _ = writeln!(io.err, "error: {e}");
             return EXIT_USAGE;
         }
     };
-    let keymap = match tui::keymap::Keymap::load() {
+    let keymap = match tui::keymap::Keymap::with_user_file(settings.keys.as_ref()) {
         Ok(k) => k,
         Err(e) => {
             let _ = writeln!(io.err, "error: keys: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    // Checked before the terminal is taken, so a bad file is said at start, not in the
+    // middle of an export.
+    let rules = match crate::evidence::redact::RuleSet::with_user_file(settings.redaction.as_ref())
+    {
+        Ok(r) => Arc::new(r),
+        Err(e) => {
+            let _ = writeln!(io.err, "error: {e}");
             return EXIT_USAGE;
         }
     };
@@ -356,7 +387,11 @@ async fn interface(
     match tui::run(
         opened,
         Arc::new(catalog.clone()),
-        tui::Options { theme, keymap },
+        tui::Options {
+            theme,
+            keymap,
+            rules,
+        },
     )
     .await
     {
@@ -378,8 +413,8 @@ async fn interface(
     }
 }
 
-fn themes_list(io: &mut Io<'_>) -> i32 {
-    let (themes, errors) = tui::theme::all();
+fn themes_list(settings: &crate::config::Settings, io: &mut Io<'_>) -> i32 {
+    let (themes, errors) = tui::theme::all(settings);
     for t in &themes {
         let _ = writeln!(io.out, "{:<16} {:<56} {}", t.name, t.description, t.origin);
     }
@@ -989,7 +1024,7 @@ async fn triage(catalog: &Catalog, args: TriageArgs, io: &mut Io<'_>) -> i32 {
         Ok(s) => Session::new(s),
         Err(code) => return code,
     };
-    let report = crate::triage::triage(&session.round(catalog)).await;
+    let report = crate::drive::triage::triage(&session.round(catalog)).await;
     let warnings = session.source.info().problems.clone();
     let ctx = report::Context {
         source_flag: &source_flag(&args.source),

@@ -5,17 +5,10 @@ use crate::text::{Breaks, Sanitizing};
 use std::fs::File;
 use std::path::PathBuf;
 
-pub fn log_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(base.join("ktriage").join("ktriage.log"))
-}
-
-/// Best effort: a read-only home must not stop a 3 a.m. triage.
-pub fn init() {
-    let Some(path) = log_path() else { return };
+/// Logs to `path` ([`crate::config::Dirs::log_file`]). Best effort: a read-only home
+/// must not stop a 3 a.m. triage.
+pub fn init(path: Option<PathBuf>) {
+    let Some(path) = path else { return };
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {
         return;

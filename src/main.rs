@@ -9,7 +9,9 @@ fn main() {
     // Over it: a panic caught where it happens (a CEL evaluation, a background job) is
     // logged, not reported as the process's end.
     ktriage::panics::install();
-    ktriage::logging::init();
+    // The user's directories are found once, here; everything below is given them.
+    let dirs = ktriage::config::Dirs::from_env();
+    ktriage::logging::init(dirs.log_file());
     let cli = ktriage::cli::try_parse_from(std::env::args_os()).unwrap_or_else(|e| e.exit());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -25,6 +27,7 @@ fn main() {
     let mut err = std::io::stderr().lock();
     let code = runtime.block_on(commands::execute(
         cli,
+        dirs,
         &mut Io {
             out: &mut out,
             err: &mut err,

@@ -3,13 +3,13 @@
 //! walked, the engineer's notes, a postmortem report, and what failed, was cut or was
 //! redacted — everything redacted before it is written, and hashed in the manifest.
 
-use super::collect::{Capture, CollectError, Collected};
 use super::redact::{Redactor, Report as Redactions};
 use super::report::{self, Format};
+use crate::drive::collect::{Capture, CollectError, Collected};
 use crate::facts::EksQuery;
+use crate::facts::SourceInfo;
 use crate::runbook::Catalog;
 use crate::runbook::record::{Status, WalkRecord};
-use crate::source::SourceInfo;
 use crate::text::sanitize;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -142,7 +142,7 @@ pub fn files(input: Input<'_>) -> Files {
             .and_then(|i| i.get("apiVersion"))
             .and_then(Value::as_str)
             .map(str::to_string)
-            .or_else(|| crate::kinds::by_group_kind(&kind).map(|k| k.api_version()))
+            .or_else(|| crate::facts::kinds::by_group_kind(&kind).map(|k| k.api_version()))
             .unwrap_or_else(|| "v1".into());
         let mut list = json!({
             "apiVersion": api_version,

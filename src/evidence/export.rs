@@ -3,11 +3,11 @@
 
 use super::archive;
 use super::bundle::{self, Note, Walked};
-use super::collect::{self, Limits, Scope};
 use super::redact::Redactor;
+use crate::drive::collect::{self, Limits, Scope};
 use crate::facts::FactCache;
+use crate::facts::Source;
 use crate::runbook::Catalog;
-use crate::source::Source;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;

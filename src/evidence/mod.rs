@@ -2,7 +2,6 @@
 
 pub mod archive;
 pub mod bundle;
-pub mod collect;
 pub mod export;
 pub mod redact;
 pub mod report;

@@ -75,11 +75,6 @@ static LOG_STAMP: LazyLock<Regex> = LazyLock::new(|| {
     )
     .expect("log stamp regex")
 });
-/// The user's rules file: `$XDG_CONFIG_HOME/ktriage/redaction.toml` (or
-/// `~/.config/ktriage/redaction.toml`); it need not exist.
-pub fn user_file() -> Option<PathBuf> {
-    crate::tui::config_dir().map(|d| d.join("redaction.toml"))
-}
 
 static BUILTIN: LazyLock<RuleSet> = LazyLock::new(|| {
     let parsed = parse_file(BUILTIN_RULES, &Origin::Builtin, &[])
@@ -315,23 +310,14 @@ impl RuleSet {
         BUILTIN.clone()
     }
 
-    /// The built-in rules plus those of `user_file` (normally [`RuleSet::default_user_file`]).
-    /// A file that does not exist adds nothing; one that cannot be read or used is an error
-    /// naming the file, line and column.
-    pub fn load(user_file: Option<&Path>) -> Result<RuleSet, RuleError> {
+    /// The built-in rules plus those of the user's `redaction.toml` as
+    /// [`crate::config::Settings`] read it (none: the built-in rules alone). A file that
+    /// cannot be used is an error naming the file, line and column.
+    pub fn with_user_file(user: Option<&crate::config::UserFile>) -> Result<RuleSet, RuleError> {
         let set = RuleSet::builtin();
-        let Some(path) = user_file else {
-            return Ok(set);
-        };
-        match std::fs::read_to_string(path) {
-            Ok(text) => set.with_user_rules(path, &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(set),
-            Err(e) => Err(RuleError {
-                origin: path.display().to_string(),
-                line: None,
-                column: None,
-                message: format!("cannot read: {e}"),
-            }),
+        match user {
+            Some(file) => set.with_user_rules(&file.path, &file.text),
+            None => Ok(set),
         }
     }
 
@@ -346,11 +332,6 @@ impl RuleSet {
         }
         self.rules.extend(parsed.rules);
         Ok(self)
-    }
-
-    /// `$XDG_CONFIG_HOME/ktriage/redaction.toml` (or `~/.config/ktriage/redaction.toml`).
-    pub fn default_user_file() -> Option<PathBuf> {
-        user_file()
     }
 
     /// Every rule, in the order they run, disabled ones included (`ktriage bundle rules`).
@@ -2476,21 +2457,26 @@ mod tests {
     }
 
     #[test]
-    fn load_reads_the_user_file_and_ignores_a_missing_one() {
-        let dir = std::env::temp_dir().join(format!("ktriage-redact-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let missing = dir.join("missing.toml");
+    fn the_user_file_adds_rules_and_no_file_adds_none() {
+        use crate::config::UserFile;
         assert_eq!(
-            RuleSet::load(Some(&missing)).unwrap().rules().len(),
+            RuleSet::with_user_file(None).unwrap().rules().len(),
             RuleSet::builtin().rules().len()
         );
-        let file = dir.join("redaction.toml");
-        std::fs::write(&file, "[[rule]]\nid = \"acme\"\npattern = 'acme'\n").unwrap();
-        assert!(RuleSet::load(Some(&file)).unwrap().get("acme").is_some());
-        std::fs::write(&file, "[[rule]]\nid = \"acme\"\npattern = '('\n").unwrap();
-        let e = RuleSet::load(Some(&file)).unwrap_err();
+        let file = |text: &str| UserFile {
+            path: PathBuf::from("/home/u/.config/ktriage/redaction.toml"),
+            text: text.to_string(),
+        };
+        let acme = file("[[rule]]\nid = \"acme\"\npattern = 'acme'\n");
+        assert!(
+            RuleSet::with_user_file(Some(&acme))
+                .unwrap()
+                .get("acme")
+                .is_some()
+        );
+        let bad = file("[[rule]]\nid = \"acme\"\npattern = '('\n");
+        let e = RuleSet::with_user_file(Some(&bad)).unwrap_err();
         assert_eq!((e.line, e.column), (Some(3), Some(11)));
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

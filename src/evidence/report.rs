@@ -2,10 +2,10 @@
 //! by symbols and words, never colour alone), Markdown (pasteable into a ticket) and
 //! JSON (the stable contract of `--output json`).
 
+use crate::drive::triage::TriageReport;
+use crate::facts::Problem;
 use crate::runbook::record::{Status, WalkRecord};
-use crate::source::Problem;
 use crate::text::{sanitize, wrap};
-use crate::triage::TriageReport;
 use std::fmt::Write;
 
 const WIDTH: usize = 80;

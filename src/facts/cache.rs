@@ -2,7 +2,7 @@
 //! distinct query reaches the source once — never once per runbook or per step.
 
 use super::{FactError, FactQuery};
-use crate::source::Source;
+use crate::facts::Source;
 use futures_util::future::join_all;
 use serde_json::Value;
 use std::collections::HashMap;

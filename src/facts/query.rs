@@ -61,7 +61,8 @@ impl ObjectRef {
     /// The namespace its events are looked up in: its own, or every namespace for a
     /// cluster-scoped kind (a Node's events may be recorded in `default` or elsewhere).
     pub fn events_namespace(&self) -> Option<&str> {
-        let cluster_scoped = crate::kinds::by_kind(&self.kind).is_some_and(|r| !r.namespaced);
+        let cluster_scoped =
+            crate::facts::kinds::by_kind(&self.kind).is_some_and(|r| !r.namespaced);
         self.namespace
             .as_deref()
             .filter(|ns| !ns.is_empty() && !cluster_scoped)

@@ -1,6 +1,7 @@
 //! The shapes runbooks read, made from raw answers: events of both APIs in one form,
 //! logs as lines. Pure, so live and snapshot sources give runbooks identical facts.
 
+use super::field::text;
 use serde_json::{Map, Value, json};
 
 /// Events from `v1` and `events.k8s.io/v1` in the core/v1 shape, the same event seen
@@ -34,17 +35,17 @@ pub fn normalize_events(raw: &[Value]) -> Vec<Value> {
             ev
         };
         let key = (
-            str_at(&core, &["metadata", "namespace"]).to_string(),
-            str_at(&core, &["metadata", "name"]).to_string(),
+            text(&core, &["metadata", "namespace"]).to_string(),
+            text(&core, &["metadata", "name"]).to_string(),
         );
         if seen.insert(key) {
             out.push(core);
         }
     }
     out.sort_by(|a, b| {
-        str_at(b, &["lastTimestamp"])
-            .cmp(str_at(a, &["lastTimestamp"]))
-            .then_with(|| str_at(a, &["metadata", "name"]).cmp(str_at(b, &["metadata", "name"])))
+        text(b, &["lastTimestamp"])
+            .cmp(text(a, &["lastTimestamp"]))
+            .then_with(|| text(a, &["metadata", "name"]).cmp(text(b, &["metadata", "name"])))
     });
     out
 }
@@ -126,17 +127,6 @@ fn normalize_time(t: &str) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Err(_) => t.to_string(),
     }
-}
-
-fn str_at<'a>(v: &'a Value, path: &[&str]) -> &'a str {
-    let mut cur = v;
-    for p in path {
-        match cur.get(p) {
-            Some(n) => cur = n,
-            None => return "",
-        }
-    }
-    cur.as_str().unwrap_or("")
 }
 
 /// Log text as lines: `{namespace, pod, container, previous, time, text}`; a line that

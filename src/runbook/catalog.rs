@@ -28,14 +28,13 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Built-in runbooks, then the user's config directory, then `extra` directories.
-    pub fn load(extra: &[PathBuf]) -> Catalog {
+    /// Built-in runbooks, then those of `dirs` in order (the user's directory and
+    /// `--runbooks`, as [`crate::config::Settings::runbook_dirs`] lists them).
+    pub fn load(dirs: &[PathBuf]) -> Catalog {
         let mut files = builtin_files();
         let mut errors = Vec::new();
-        let mut dirs: Vec<PathBuf> = user_dir().into_iter().filter(|d| d.is_dir()).collect();
-        dirs.extend(extra.iter().cloned());
         for dir in dirs {
-            match read_dir_files(&dir) {
+            match read_dir_files(dir) {
                 Ok(mut f) => files.append(&mut f),
                 Err(e) => errors.push(e),
             }
@@ -327,14 +326,6 @@ pub fn builtin_test_files() -> Vec<RunbookFile> {
             })
         })
         .collect()
-}
-
-fn user_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))?;
-    Some(base.join("ktriage").join("runbooks"))
 }
 
 /// Runbook files of a directory (not recursive), or a single file.

@@ -12,7 +12,7 @@ use super::format::{
 use super::model::*;
 use super::validate;
 use crate::facts::GroupKind;
-use crate::kinds;
+use crate::facts::kinds;
 pub use crate::suggest::closest;
 use indexmap::IndexMap;
 use std::collections::BTreeSet;

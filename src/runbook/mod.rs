@@ -9,7 +9,6 @@ pub mod engine;
 pub mod format;
 pub mod model;
 pub mod record;
-pub mod testing;
 pub mod validate;
 
 pub use catalog::Catalog;

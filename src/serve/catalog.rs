@@ -2,7 +2,7 @@
 //! snapshot holds none, as on a real cluster) and every other kind the snapshot holds.
 
 use crate::facts::GroupKind;
-use crate::kinds::KNOWN;
+use crate::facts::kinds::KNOWN;
 use crate::source::snapshot::Snapshot;
 use std::collections::BTreeMap;
 
@@ -23,12 +23,12 @@ impl Served {
     }
 
     pub fn group_version(&self) -> String {
-        crate::kinds::api_version(&self.group, &self.version)
+        crate::facts::kinds::api_version(&self.group, &self.version)
     }
 
     /// As RBAC names it: `deployments.apps`.
     pub fn rbac_name(&self) -> String {
-        crate::kinds::qualified(&self.plural, &self.group)
+        crate::facts::kinds::qualified(&self.plural, &self.group)
     }
 }
 

@@ -7,10 +7,11 @@ pub mod conn;
 pub mod route;
 pub mod table;
 
+use crate::facts::Source;
 use crate::facts::{FactError, GroupKind, shape};
+use crate::source::NOT_CAPTURED_WARNING;
 use crate::source::selector::{FieldSelector, LabelSelector};
 use crate::source::snapshot::Snapshot;
-use crate::source::{NOT_CAPTURED_WARNING, Source};
 use bytes::Bytes;
 use catalog::{Catalog, Served};
 use chrono::{DateTime, Utc};
@@ -910,7 +911,7 @@ fn status(code: StatusCode, reason: &str, message: &str, details: Option<Value>)
 }
 
 fn not_found(plural: &str, group: &str, name: &str) -> Response<Body> {
-    let resource = crate::kinds::qualified(plural, group);
+    let resource = crate::facts::kinds::qualified(plural, group);
     status(
         StatusCode::NOT_FOUND,
         "NotFound",

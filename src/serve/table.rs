@@ -18,6 +18,7 @@
 //! Objects come from untrusted files: every field is optional here, a field of the wrong
 //! type counts as absent, and nothing panics.
 
+use crate::facts::field::{at, flag, int, int_opt, list, map_at, text};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -140,47 +141,7 @@ fn human_duration(d: TimeDelta) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading untrusted JSON
-
-/// The value at `path`, if every step is an object key and the value is not null.
-fn at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Value> {
-    let mut current = value;
-    for key in path {
-        current = current.as_object()?.get(*key)?;
-    }
-    (!current.is_null()).then_some(current)
-}
-
-/// A string field, "" when absent or not a string (Go's zero value).
-fn text<'a>(value: &'a Value, path: &[&str]) -> &'a str {
-    at(value, path).and_then(Value::as_str).unwrap_or("")
-}
-
-fn int_opt(value: &Value, path: &[&str]) -> Option<i64> {
-    let v = at(value, path)?;
-    v.as_i64().or_else(|| v.as_f64().map(|f| f as i64))
-}
-
-/// An integer field, 0 when absent or not a number.
-fn int(value: &Value, path: &[&str]) -> i64 {
-    int_opt(value, path).unwrap_or(0)
-}
-
-fn flag(value: &Value, path: &[&str]) -> bool {
-    at(value, path).and_then(Value::as_bool).unwrap_or(false)
-}
-
-/// An array field, empty when absent or not an array.
-fn list<'a>(value: &'a Value, path: &[&str]) -> &'a [Value] {
-    at(value, path)
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-}
-
-fn map_at<'a>(value: &'a Value, path: &[&str]) -> Option<&'a Map<String, Value>> {
-    at(value, path)?.as_object()
-}
+// Reading untrusted JSON (the fields themselves through `facts::field`)
 
 fn timestamp(value: &Value, path: &[&str]) -> Option<DateTime<Utc>> {
     at(value, path).and_then(Value::as_str).and_then(parse_time)

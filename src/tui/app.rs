@@ -4,13 +4,13 @@
 
 use super::cluster_state::ClusterState;
 use super::keymap::{Action, Key, Keymap};
+use crate::drive::triage::{TargetChoice, TriageReport};
 use crate::evidence::bundle::{Note as BundleNote, Walked};
 use crate::facts::{FactQuery, FactResult};
 use crate::runbook::Catalog;
 use crate::runbook::model::TargetKind;
 use crate::runbook::record::{FollowUp, Outcome, Status, StepRecord, WalkRecord};
 use crate::source::live::watch::Freshness;
-use crate::triage::{TargetChoice, TriageReport};
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use fuzzy_matcher::FuzzyMatcher;

@@ -1,8 +1,9 @@
 //! The home screen's cluster-state panel, computed from listed objects: the same
 //! summary whether they came from a snapshot round or from live watches. Pure.
 
-use crate::facts::{FactQuery, GroupKind};
-use crate::source::live::watch::{WatchSpec, panel_specs};
+use crate::facts::field::{at, str_at};
+use crate::facts::{FactQuery, FieldSet, GroupKind};
+use crate::source::live::watch::WatchSpec;
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::Value;
 
@@ -29,6 +30,89 @@ impl Inputs {
             _ => None,
         }
     }
+}
+
+/// What the state panel watches on a live cluster, and what it keeps of each object.
+pub fn panel_specs() -> Vec<WatchSpec> {
+    let paths = |ps: &[&str]| {
+        FieldSet(
+            ps.iter()
+                .map(|p| p.split('.').map(str::to_string).collect())
+                .collect(),
+        )
+    };
+    let meta = [
+        "metadata.name",
+        "metadata.namespace",
+        "metadata.uid",
+        "metadata.labels",
+        "metadata.creationTimestamp",
+        "metadata.deletionTimestamp",
+        "metadata.ownerReferences",
+    ];
+    let with = |extra: &[&str]| {
+        let mut all: Vec<&str> = meta.to_vec();
+        all.extend_from_slice(extra);
+        paths(&all)
+    };
+    vec![
+        WatchSpec {
+            kind: GroupKind::new("", "Node"),
+            field_selector: None,
+            fields: with(&[
+                "spec.unschedulable",
+                "spec.taints",
+                "status.conditions",
+                "status.nodeInfo.kubeletVersion",
+            ]),
+        },
+        WatchSpec {
+            kind: GroupKind::new("", "Pod"),
+            field_selector: None,
+            fields: with(&[
+                "spec.nodeName",
+                "status.phase",
+                "status.reason",
+                "status.conditions.[].type",
+                "status.conditions.[].status",
+                "status.containerStatuses.[].name",
+                "status.containerStatuses.[].ready",
+                "status.containerStatuses.[].restartCount",
+                "status.containerStatuses.[].state",
+                "status.initContainerStatuses.[].state",
+            ]),
+        },
+        WatchSpec {
+            kind: GroupKind::new("", "PersistentVolumeClaim"),
+            field_selector: None,
+            fields: with(&["spec.storageClassName", "status.phase"]),
+        },
+        // For CoreDNS's ready/desired: every Deployment, few fields, so the panel needs
+        // no namespace-specific watch and works with cluster-wide read RBAC alone.
+        WatchSpec {
+            kind: GroupKind::new("apps", "Deployment"),
+            field_selector: None,
+            fields: with(&[
+                "spec.replicas",
+                "status.readyReplicas",
+                "status.availableReplicas",
+            ]),
+        },
+        WatchSpec {
+            kind: GroupKind::new("", "Event"),
+            field_selector: Some("type=Warning".into()),
+            fields: with(&[
+                "involvedObject",
+                "reason",
+                "message",
+                "type",
+                "count",
+                "lastTimestamp",
+                "eventTime",
+                "series",
+            ]),
+        },
+    ]
 }
 
 /// The list queries a snapshot round answers for the panel: the watches' own specs, so
@@ -111,7 +195,7 @@ pub fn summarize(inputs: &Inputs, now: DateTime<Utc>) -> ClusterState {
         pvcs: take(&inputs.pvcs).map(|pvcs| {
             let pending = pvcs
                 .iter()
-                .filter(|p| p.pointer("/status/phase").and_then(Value::as_str) == Some("Pending"))
+                .filter(|p| at(p, &["status", "phase"]).and_then(Value::as_str) == Some("Pending"))
                 .count();
             (pending, pvcs.len())
         }),
@@ -130,13 +214,9 @@ fn newest_kubelet(nodes: &[Value]) -> Option<String> {
     };
     nodes
         .iter()
-        .filter_map(|n| str_at(n, "/status/nodeInfo/kubeletVersion"))
+        .filter_map(|n| str_at(n, &["status", "nodeInfo", "kubeletVersion"]))
         .max_by_key(|v| numbers(v))
         .map(str::to_string)
-}
-
-fn str_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
-    v.pointer(pointer).and_then(Value::as_str)
 }
 
 /// The label each managed-node flavour sets, in order of preference.
@@ -150,18 +230,19 @@ const GROUP_LABELS: [&str; 4] = [
 fn node_groups(nodes: &[Value]) -> Vec<NodeGroup> {
     let mut groups: Vec<NodeGroup> = Vec::new();
     for node in nodes {
-        let labels = node.pointer("/metadata/labels");
+        let labels = at(node, &["metadata", "labels"]);
         let name = GROUP_LABELS
             .iter()
             .find_map(|l| labels.and_then(|m| m.get(*l)).and_then(Value::as_str))
             .unwrap_or("(no group)")
             .to_string();
-        let ready = node
-            .pointer("/status/conditions")
+        let ready = at(node, &["status", "conditions"])
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .any(|c| str_at(c, "/type") == Some("Ready") && str_at(c, "/status") == Some("True"));
+            .any(|c| {
+                str_at(c, &["type"]) == Some("Ready") && str_at(c, &["status"]) == Some("True")
+            });
         let idx = match groups.iter().position(|g| g.name == name) {
             Some(i) => i,
             None => {
@@ -194,15 +275,18 @@ fn pod_counts(pods: &[Value]) -> PodCounts {
         ..PodCounts::default()
     };
     for pod in pods {
-        let phase = str_at(pod, "/status/phase").unwrap_or_default();
-        let crash_loop = ["/status/containerStatuses", "/status/initContainerStatuses"]
-            .iter()
-            .filter_map(|p| pod.pointer(p).and_then(Value::as_array))
-            .flatten()
-            .any(|s| str_at(s, "/state/waiting/reason") == Some("CrashLoopBackOff"));
+        let phase = str_at(pod, &["status", "phase"]).unwrap_or_default();
+        let crash_loop = [
+            ["status", "containerStatuses"],
+            ["status", "initContainerStatuses"],
+        ]
+        .iter()
+        .filter_map(|p| at(pod, p).and_then(Value::as_array))
+        .flatten()
+        .any(|s| str_at(s, &["state", "waiting", "reason"]) == Some("CrashLoopBackOff"));
         match phase {
             "Pending" => c.pending += 1,
-            "Failed" if str_at(pod, "/status/reason") == Some("Evicted") => c.evicted += 1,
+            "Failed" if str_at(pod, &["status", "reason"]) == Some("Evicted") => c.evicted += 1,
             "Failed" => c.failed += 1,
             _ => {}
         }
@@ -215,51 +299,55 @@ fn pod_counts(pods: &[Value]) -> PodCounts {
 
 fn coredns(deployments: &[Value]) -> Option<(u64, u64)> {
     let d = deployments.iter().find(|d| {
-        str_at(d, "/metadata/namespace") == Some("kube-system")
-            && (str_at(d, "/metadata/name") == Some("coredns")
-                || str_at(d, "/metadata/labels/k8s-app") == Some("kube-dns"))
+        str_at(d, &["metadata", "namespace"]) == Some("kube-system")
+            && (str_at(d, &["metadata", "name"]) == Some("coredns")
+                || str_at(d, &["metadata", "labels", "k8s-app"]) == Some("kube-dns"))
     })?;
-    let desired = d
-        .pointer("/spec/replicas")
+    let desired = at(d, &["spec", "replicas"])
         .and_then(Value::as_u64)
         .unwrap_or(1);
-    let ready = d
-        .pointer("/status/readyReplicas")
+    let ready = at(d, &["status", "readyReplicas"])
         .and_then(Value::as_u64)
         .unwrap_or(0);
     Some((ready, desired))
 }
 
 fn event_time(e: &Value) -> Option<DateTime<Utc>> {
-    ["/series/lastObservedTime", "/lastTimestamp", "/eventTime"]
-        .iter()
-        .filter_map(|p| str_at(e, p))
-        .find_map(|s| DateTime::parse_from_rfc3339(s).ok())
-        .map(|t| t.with_timezone(&Utc))
+    [
+        &["series", "lastObservedTime"][..],
+        &["lastTimestamp"],
+        &["eventTime"],
+    ]
+    .iter()
+    .filter_map(|p| str_at(e, p))
+    .find_map(|s| DateTime::parse_from_rfc3339(s).ok())
+    .map(|t| t.with_timezone(&Utc))
 }
 
 fn warnings(events: &[Value], now: DateTime<Utc>) -> Vec<WarningLine> {
     let mut lines: Vec<(Option<DateTime<Utc>>, WarningLine)> = events
         .iter()
-        .filter(|e| str_at(e, "/type").is_none_or(|t| t == "Warning"))
+        .filter(|e| str_at(e, &["type"]).is_none_or(|t| t == "Warning"))
         .map(|e| {
-            let at = event_time(e);
-            let kind = str_at(e, "/involvedObject/kind").unwrap_or("?");
-            let name = str_at(e, "/involvedObject/name").unwrap_or("?");
-            let object = match str_at(e, "/involvedObject/namespace") {
+            let when = event_time(e);
+            let kind = str_at(e, &["involvedObject", "kind"]).unwrap_or("?");
+            let name = str_at(e, &["involvedObject", "name"]).unwrap_or("?");
+            let object = match str_at(e, &["involvedObject", "namespace"]) {
                 Some(ns) if !ns.is_empty() => format!("{kind}/{ns}/{name}"),
                 _ => format!("{kind}/{name}"),
             };
             (
-                at,
+                when,
                 WarningLine {
-                    age: at.map(|t| now - t),
-                    reason: str_at(e, "/reason").unwrap_or_default().to_string(),
+                    age: when.map(|t| now - t),
+                    reason: str_at(e, &["reason"]).unwrap_or_default().to_string(),
                     object,
-                    message: str_at(e, "/message").unwrap_or_default().trim().to_string(),
-                    count: e
-                        .pointer("/series/count")
-                        .or_else(|| e.pointer("/count"))
+                    message: str_at(e, &["message"])
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string(),
+                    count: at(e, &["series", "count"])
+                        .or_else(|| at(e, &["count"]))
                         .and_then(Value::as_u64)
                         .unwrap_or(1),
                 },

@@ -4,16 +4,15 @@
 
 use super::app::{ExportSummary, Job, Msg};
 use super::cluster_state::{self, Inputs};
-use crate::drive::Round;
+use crate::drive::collect::{Limits, Scope};
+use crate::drive::triage;
+use crate::drive::{Round, RoundState};
 use crate::evidence::bundle::{Note, Walked};
-use crate::evidence::collect::{Limits, Scope};
 use crate::evidence::{export, redact};
+use crate::facts::Source;
 use crate::facts::{FactCache, FactLookup, FactQuery, FactResult};
 use crate::runbook::Catalog;
-use crate::runbook::cel::Environment;
 use crate::runbook::record::WalkRecord;
-use crate::source::Source;
-use crate::triage;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -22,30 +21,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-/// One round: every job in it shares answers; `r` starts a new one.
-pub struct RoundState {
-    pub cache: FactCache,
-    pub env: Environment,
-    /// "Now" of the round: ages in this round are judged as of it.
-    pub now: DateTime<Utc>,
-}
-
-impl RoundState {
-    pub fn new(source: &dyn Source, now: DateTime<Utc>) -> RoundState {
-        RoundState {
-            cache: FactCache::new(),
-            env: Environment::new(now)
-                .with_cluster(source.info().cluster.as_ref().map(|c| c.name.clone())),
-            now,
-        }
-    }
-}
-
 pub struct Context {
     pub source: Arc<dyn Source>,
     pub catalog: Arc<Catalog>,
     /// Offline, triage's round also answers the state panel; live, watches do.
     pub state_from_round: bool,
+    /// The redaction rules an export applies: the user's, read and checked at start.
+    pub rules: Arc<redact::RuleSet>,
 }
 
 /// What the runner keeps for the running export: where its progress lines go, and the
@@ -118,7 +100,7 @@ enum Failed {
 }
 
 async fn work(job: Job, ctx: &Context, round: &RoundState, control: &ExportControl) -> Msg {
-    let r = Round::new(&ctx.catalog, &*ctx.source, &round.cache, &round.env);
+    let r = Round::new(&ctx.catalog, &*ctx.source, round);
     match job {
         Job::Triage { .. } => {
             let report = triage::triage(&r).await;
@@ -188,9 +170,7 @@ async fn export_bundle(
     if control.cancel.load(Ordering::SeqCst) {
         return Err(cancelled());
     }
-    let rules = redact::RuleSet::load(redact::user_file().as_deref())
-        .map_err(|e| format!("cannot load the redaction rules: {e}"))?;
-    let redactor = redact::Redactor::new(&rules, redact::Profile { redact_ips: false });
+    let redactor = redact::Redactor::new(&ctx.rules, redact::Profile { redact_ips: false });
     let options = export::Options {
         limits: Limits::default(),
         scope: Scope::default(),

@@ -336,15 +336,12 @@ impl Keymap {
         Ok(map)
     }
 
-    /// The user's keymap: defaults, overridden by `$XDG_CONFIG_HOME/ktriage/keys.toml`.
-    pub fn load() -> Result<Keymap, String> {
-        let Some(path) = crate::tui::config_dir().map(|d| d.join("keys.toml")) else {
-            return Ok(Keymap::default());
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Keymap::with_overrides(&path.display().to_string(), &text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Keymap::default()),
-            Err(e) => Err(format!("{}: cannot read: {e}", path.display())),
+    /// The user's keymap: defaults, overridden by `keys.toml` as
+    /// [`crate::config::Settings`] read it.
+    pub fn with_user_file(user: Option<&crate::config::UserFile>) -> Result<Keymap, String> {
+        match user {
+            Some(file) => Keymap::with_overrides(&file.origin(), &file.text),
+            None => Ok(Keymap::default()),
         }
     }
 }

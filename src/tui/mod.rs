@@ -12,34 +12,25 @@ pub mod keymap;
 pub mod theme;
 pub mod view;
 
+use crate::drive::RoundState;
 use app::{App, Job, Msg, Screen, SourceSummary};
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
-use jobs::{Context, ExportControl, RoundState};
+use jobs::{Context, ExportControl};
 use keymap::Keymap;
 use std::io::{IsTerminal, Stdout};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 use theme::Theme;
 
+use crate::facts::{AwsAccess, Source};
 use crate::runbook::Catalog;
 use crate::source::live::LiveSource;
-use crate::source::live::watch::{Freshness, WatchSpec, Watches, panel_specs};
-use crate::source::{AwsAccess, Source};
+use crate::source::live::watch::{Freshness, WatchSpec, Watches};
 
 type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<Stdout>>;
-
-/// `$XDG_CONFIG_HOME/ktriage` (or `~/.config/ktriage`).
-pub fn config_dir() -> Option<PathBuf> {
-    std::env::var_os("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
-        .map(|d| d.join("ktriage"))
-}
 
 /// What the interface runs on.
 pub struct Opened {
@@ -53,6 +44,7 @@ pub struct Opened {
 pub struct Options {
     pub theme: Theme,
     pub keymap: Keymap,
+    pub rules: Arc<crate::evidence::redact::RuleSet>,
 }
 
 /// How often the clock moves (spinners, ages) and live state is re-summarised.
@@ -204,6 +196,7 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
         source: opened.source.clone(),
         catalog,
         state_from_round: opened.live.is_none(),
+        rules: options.rules.clone(),
     });
     let mut runner = Runner {
         round: Arc::new(RoundState::new(
@@ -313,7 +306,7 @@ impl Signals {
 
 /// Watches the panel's kinds and sends a summary every couple of seconds.
 async fn follow_live(live: Arc<LiveSource>, tx: tokio::sync::mpsc::UnboundedSender<Msg>) {
-    let specs = panel_specs();
+    let specs = cluster_state::panel_specs();
     let watches = live.watch(specs.clone()).await;
     let mut every = tokio::time::interval(LIVE_STATE_EVERY);
     loop {

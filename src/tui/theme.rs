@@ -3,11 +3,11 @@
 //! Views ask for a slot, never for a colour, so `mono` can carry meaning with bold and
 //! reverse video alone.
 
+use crate::config::Settings;
 use include_dir::{Dir, include_dir};
 use ratatui::style::{Color, Modifier, Style};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 static BUILTIN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/themes");
 
@@ -264,13 +264,9 @@ fn colour(s: &str) -> Result<Color, String> {
     ))
 }
 
-pub fn user_dir() -> Option<PathBuf> {
-    crate::tui::config_dir().map(|d| d.join("themes"))
-}
-
 /// Every theme: built-in ones, then the user's (a user theme replaces a built-in one of
 /// the same name). Files that do not parse are returned as errors, never silently skipped.
-pub fn all() -> (Vec<Theme>, Vec<ThemeError>) {
+pub fn all(settings: &Settings) -> (Vec<Theme>, Vec<ThemeError>) {
     let mut themes: Vec<Theme> = Vec::new();
     let mut errors = Vec::new();
     let mut builtin: Vec<_> = BUILTIN
@@ -290,37 +286,24 @@ pub fn all() -> (Vec<Theme>, Vec<ThemeError>) {
             Err(e) => errors.push(e),
         }
     }
-    if let Some(dir) = user_dir() {
-        read_user_dir(&dir, &mut themes, &mut errors);
-    }
+    user_themes(settings, &mut themes, &mut errors);
     (themes, errors)
 }
 
-fn read_user_dir(dir: &Path, themes: &mut Vec<Theme>, errors: &mut Vec<ThemeError>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
-        .collect();
-    paths.sort();
-    for path in paths {
-        let origin = path.display().to_string();
-        let stem = path
+fn user_themes(settings: &Settings, themes: &mut Vec<Theme>, errors: &mut Vec<ThemeError>) {
+    errors.extend(settings.unreadable_themes.iter().map(|e| ThemeError {
+        origin: e.path.clone(),
+        line: None,
+        column: None,
+        message: format!("cannot read: {}", e.reason),
+    }));
+    for file in &settings.themes {
+        let stem = file
+            .path
             .file_stem()
             .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let parsed = std::fs::read_to_string(&path)
-            .map_err(|e| ThemeError {
-                origin: origin.clone(),
-                line: None,
-                column: None,
-                message: format!("cannot read: {e}"),
-            })
-            .and_then(|text| parse(&origin, &stem, &text));
-        match parsed {
+            .unwrap_or_default();
+        match parse(&file.origin(), stem, &file.text) {
             Ok(t) => {
                 themes.retain(|old| old.name != t.name);
                 themes.push(t);
@@ -349,8 +332,8 @@ pub fn colour_supported(no_color: Option<&str>, term: Option<&str>) -> bool {
     !matches!(term, None | Some("") | Some("dumb"))
 }
 
-pub fn select(choice: Choice<'_>) -> Result<Theme, String> {
-    let (themes, errors) = all();
+pub fn select(choice: Choice<'_>, settings: &Settings) -> Result<Theme, String> {
+    let (themes, errors) = all(settings);
     let wanted = match choice {
         Choice::Named(n) => n,
         Choice::Auto { colour: true } => "default",
@@ -379,7 +362,7 @@ mod tests {
 
     #[test]
     fn builtin_themes_all_parse_and_mono_has_no_colour() {
-        let (themes, errors) = all();
+        let (themes, errors) = all(&Settings::builtin());
         assert!(errors.is_empty(), "{errors:?}");
         let names: Vec<&str> = themes.iter().map(|t| t.name.as_str()).collect();
         for want in ["default", "light", "high-contrast", "mono"] {

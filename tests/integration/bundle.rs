@@ -198,9 +198,10 @@ async fn a_bundle_reads_as_a_postmortem_and_a_flipped_byte_fails_verification() 
 async fn no_planted_secret_reaches_the_archive() {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
-    use ktriage::evidence::{archive, bundle, collect, redact};
+    use ktriage::drive::collect;
+    use ktriage::evidence::{archive, bundle, redact};
+    use ktriage::facts::Source;
     use ktriage::facts::{EksQuery, FactQuery, LogEventsQuery};
-    use ktriage::source::Source;
     use ktriage::source::snapshot::Snapshot;
 
     let corpus = root().join("tests/fixtures/redaction-corpus");

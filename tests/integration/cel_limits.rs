@@ -7,13 +7,13 @@
 //! because a machine was slow.
 
 use chrono::TimeZone;
+use ktriage::drive::testing;
 use ktriage::facts::{FactError, FactLookup, FactQuery, FactResult, GroupKind};
 use ktriage::runbook::Catalog;
 use ktriage::runbook::catalog::RunbookFile;
 use ktriage::runbook::cel::{Environment, Expression, json_to_cel, with_parser_stack};
 use ktriage::runbook::engine::{self, Progress, WalkInput};
 use ktriage::runbook::record::{Status, WalkRecord};
-use ktriage::runbook::testing;
 use kube_cel::cel::Value;
 use serde_json::{Value as Json, json};
 use std::cell::RefCell;

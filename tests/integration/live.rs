@@ -5,9 +5,9 @@
 
 use crate::common::{Case, cases, copy_dir, ktriage, root};
 use ktriage::facts::FactQuery;
+use ktriage::facts::Source;
 use ktriage::runbook::Catalog;
 use ktriage::serve::{ServeOptions, Server};
-use ktriage::source::Source;
 use ktriage::source::snapshot::Snapshot;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -403,8 +403,9 @@ async fn triage_sends_one_get_per_distinct_query() {
         copy_dir(&root().join("tests/fixtures").join(fixture), &path, "aws");
         // What an offline triage asks: its distinct queries.
         let session = Session::new(Snapshot::open(&path).unwrap());
-        ktriage::triage::triage(&session.round(&catalog)).await;
+        ktriage::drive::triage::triage(&session.round(&catalog)).await;
         let mut distinct: Vec<_> = session
+            .state
             .cache
             .sent()
             .into_iter()
@@ -412,7 +413,7 @@ async fn triage_sends_one_get_per_distinct_query() {
             .collect();
         distinct.sort();
         distinct.dedup();
-        let mut all = session.cache.sent();
+        let mut all = session.state.cache.sent();
         let sent = all.len();
         all.sort();
         all.dedup();
@@ -443,8 +444,9 @@ async fn triage_sends_one_get_per_distinct_query() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn watches_follow_the_panel_kinds_with_pruned_objects() {
-    use ktriage::source::live::watch::{Freshness, panel_specs};
+    use ktriage::source::live::watch::Freshness;
     use ktriage::source::live::{LiveOptions, LiveSource, connect};
+    use ktriage::tui::cluster_state::panel_specs;
     let fixture = root().join("tests/fixtures/evict-memory-pressure");
     let served = serve(&fixture, ServeOptions::default()).await;
     let connection = connect(&LiveOptions {
@@ -621,10 +623,12 @@ async fn exec_plugins_run_non_interactively_and_their_errors_are_shown() {
 /// round computes, and triage over the live source suggests what it suggests offline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_interface_reads_the_same_cluster_live_as_offline() {
-    use ktriage::source::live::watch::{Freshness, panel_specs};
+    use ktriage::drive::RoundState;
+    use ktriage::source::live::watch::Freshness;
     use ktriage::source::live::{LiveOptions, LiveSource, connect};
     use ktriage::tui::app::{Job, Msg};
-    use ktriage::tui::jobs::{Context, RoundState, execute};
+    use ktriage::tui::cluster_state::panel_specs;
+    use ktriage::tui::jobs::{Context, execute};
     let fixture = root().join("tests/fixtures/evict-memory-pressure");
     let served = serve(&fixture, ServeOptions::default()).await;
     let snapshot: Arc<dyn Source> = Arc::new(Snapshot::open(&fixture).unwrap());
@@ -635,6 +639,7 @@ async fn the_interface_reads_the_same_cluster_live_as_offline() {
         source: snapshot.clone(),
         catalog: catalog.clone(),
         state_from_round: true,
+        rules: std::sync::Arc::new(ktriage::evidence::redact::RuleSet::builtin()),
     };
     let Msg::Triaged {
         report: offline_report,
@@ -661,6 +666,7 @@ async fn the_interface_reads_the_same_cluster_live_as_offline() {
         source: live.clone(),
         catalog,
         state_from_round: false,
+        rules: std::sync::Arc::new(ktriage::evidence::redact::RuleSet::builtin()),
     };
     let Msg::Triaged {
         report: live_report,
@@ -675,7 +681,7 @@ async fn the_interface_reads_the_same_cluster_live_as_offline() {
     else {
         panic!("live triage must leave the panel to the watches");
     };
-    let key = |r: &ktriage::triage::TriageReport| {
+    let key = |r: &ktriage::drive::triage::TriageReport| {
         r.suggestions
             .iter()
             .map(|s| (s.runbook.clone(), s.target.clone(), s.severity))

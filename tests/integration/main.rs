@@ -12,6 +12,7 @@ mod cli;
 mod engine;
 mod examples;
 mod fuzz;
+mod layers;
 mod layouts;
 mod live;
 mod redaction;

@@ -2,10 +2,10 @@
 //! the same round ask the source for each query once, never once per runbook or step.
 
 use ktriage::drive::Session;
+use ktriage::facts::{Answer, BoxFuture, Source, SourceInfo};
 use ktriage::facts::{FactError, FactQuery};
 use ktriage::runbook::Catalog;
 use ktriage::source::snapshot::Snapshot;
-use ktriage::source::{Answer, BoxFuture, Source, SourceInfo};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Mutex;
@@ -39,7 +39,7 @@ async fn each_distinct_query_reaches_the_source_once_per_round() {
     let catalog = Catalog::builtin();
     let round = session.round(&catalog);
 
-    let report = ktriage::triage::triage(&round).await;
+    let report = ktriage::drive::triage::triage(&round).await;
     assert_eq!(
         report.suggestions[0].target.as_deref(),
         Some("shop/reports-archive")

@@ -2,8 +2,8 @@
 //! every tested runbook is reached by at least one passing case.
 
 use ktriage::commands::test_report;
+use ktriage::drive::testing;
 use ktriage::runbook::Catalog;
-use ktriage::runbook::testing;
 use std::path::PathBuf;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

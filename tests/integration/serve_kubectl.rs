@@ -431,6 +431,7 @@ fn walk(
     let (mut out, mut err) = (Vec::new(), Vec::new());
     runtime.block_on(ktriage::commands::execute_with(
         catalog,
+        &ktriage::config::Settings::builtin(),
         cli,
         &mut ktriage::commands::Io {
             out: &mut out,

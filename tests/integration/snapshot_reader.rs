@@ -3,8 +3,8 @@
 
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use ktriage::facts::Source;
 use ktriage::facts::{EksQuery, FactError, FactQuery, GroupKind, LogEventsQuery, ObjectRef};
-use ktriage::source::Source;
 use ktriage::source::snapshot::{Limits, Snapshot, SnapshotError};
 use proptest::prelude::*;
 use serde_json::{Value, json};

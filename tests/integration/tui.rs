@@ -4,15 +4,16 @@
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ktriage::drive::RoundState;
+use ktriage::drive::triage::{Suggestion, TriageReport};
+use ktriage::facts::Source;
 use ktriage::runbook::Catalog;
 use ktriage::runbook::format::Severity;
 use ktriage::runbook::record::Status;
-use ktriage::source::Source;
 use ktriage::source::snapshot::Snapshot;
-use ktriage::triage::{Suggestion, TriageReport};
 use ktriage::tui::app::{App, ExportState, Job, Msg, Overlay, Screen, WalkPane};
 use ktriage::tui::cluster_state::{ClusterState, PodCounts, WarningLine};
-use ktriage::tui::jobs::{self, Context, ExportControl, RoundState};
+use ktriage::tui::jobs::{self, Context, ExportControl};
 use ktriage::tui::keymap::Keymap;
 use ktriage::tui::theme::{self, Theme};
 use ktriage::tui::{summary_of, view};
@@ -34,7 +35,11 @@ fn clock() -> DateTime<Utc> {
 }
 
 fn theme(name: &str) -> Theme {
-    theme::select(theme::Choice::Named(name)).unwrap()
+    theme::select(
+        theme::Choice::Named(name),
+        &ktriage::config::Settings::builtin(),
+    )
+    .unwrap()
 }
 
 struct Harness {
@@ -60,6 +65,7 @@ impl Harness {
                 source,
                 catalog: catalog(),
                 state_from_round: true,
+                rules: std::sync::Arc::new(ktriage::evidence::redact::RuleSet::builtin()),
             },
             round,
             export: ExportControl {

@@ -6,7 +6,7 @@
 //! screen until what it expects shows, or fails after [`DEADLINE`] with the screen it saw.
 //! Without tmux on PATH the tests say so and pass (CI installs it).
 
-use ktriage::source::Source;
+use ktriage::facts::Source;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};

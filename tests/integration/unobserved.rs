@@ -10,11 +10,11 @@
 
 use crate::common::{Case, cases, root};
 use ktriage::drive::Session;
+use ktriage::facts::{Answer, BoxFuture, Source, SourceInfo};
 use ktriage::facts::{EksQuery, FactError, FactQuery};
 use ktriage::runbook::record::{Status, WalkRecord};
 use ktriage::runbook::{Catalog, catalog};
 use ktriage::source::snapshot::Snapshot;
-use ktriage::source::{Answer, BoxFuture, Source, SourceInfo};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -212,7 +212,7 @@ async fn walk(source: impl Source, catalog: &Catalog, case: &Case) -> (WalkRecor
     let record = round
         .walk(runbook, case.target.as_deref(), &answers(case))
         .await;
-    (record, session.cache.sent())
+    (record, session.state.cache.sent())
 }
 
 /// The runbooks as they are on disk, so the test judges the files being edited.

@@ -4,7 +4,7 @@
 //! "no credentials" is said once instead of as an unknown on every step.
 
 use super::AwsSource;
-use crate::source::{AwsAccess, ClusterIdentity};
+use crate::facts::{AwsAccess, ClusterIdentity};
 use aws_config::{BehaviorVersion, Region, timeout::TimeoutConfig};
 use aws_sdk_eks::config::ProvideCredentials;
 use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};

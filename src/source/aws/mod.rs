@@ -10,8 +10,8 @@ pub(crate) mod shape;
 
 pub use connect::{AwsLink, AwsOptions, connect, region_of_endpoint};
 
+use crate::facts::Answer;
 use crate::facts::{EksQuery, FactError, LogEventsQuery};
-use crate::source::Answer;
 use error::{Call, Failure, classify};
 use serde_json::{Value, json};
 

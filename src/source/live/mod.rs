@@ -8,9 +8,9 @@ pub mod request;
 pub mod resources;
 pub mod watch;
 
+use crate::facts::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind, ObjectRef};
 use crate::source::aws::{AwsLink, AwsSource};
-use crate::source::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use chrono::{DateTime, Utc};
 pub use connect::{ConnectError, Connection, LiveOptions, connect};
 use http::StatusCode;

@@ -2,8 +2,8 @@
 //! else (CRDs: Karpenter NodePools, ...) from the server's discovery, once per source.
 
 use super::request::{self, Api, Intent, Reply};
+use crate::facts::kinds;
 use crate::facts::{FactError, GroupKind};
-use crate::kinds;
 use serde::Deserialize;
 use std::collections::HashMap;
 use tokio::sync::Mutex;

@@ -1,4 +1,4 @@
-//! Watches behind the live state panel: nodes, pods, PVCs, Deployments and Warning events kept
+//! Watches of whole kinds (the interface's state panel says which and what to keep), kept
 //! current by kube-runtime's watcher (list, then watch, re-listing after an expired
 //! resourceVersion, backing off on errors). Each object is cut down to the fields the
 //! views read as it arrives, so thirty thousand pods cost megabytes, not gigabytes.
@@ -69,89 +69,6 @@ impl Watches {
             .get(kind)
             .cloned()
     }
-}
-
-/// What the state panel shows, by default.
-pub fn panel_specs() -> Vec<WatchSpec> {
-    let paths = |ps: &[&str]| {
-        FieldSet(
-            ps.iter()
-                .map(|p| p.split('.').map(str::to_string).collect())
-                .collect(),
-        )
-    };
-    let meta = [
-        "metadata.name",
-        "metadata.namespace",
-        "metadata.uid",
-        "metadata.labels",
-        "metadata.creationTimestamp",
-        "metadata.deletionTimestamp",
-        "metadata.ownerReferences",
-    ];
-    let with = |extra: &[&str]| {
-        let mut all: Vec<&str> = meta.to_vec();
-        all.extend_from_slice(extra);
-        paths(&all)
-    };
-    vec![
-        WatchSpec {
-            kind: GroupKind::new("", "Node"),
-            field_selector: None,
-            fields: with(&[
-                "spec.unschedulable",
-                "spec.taints",
-                "status.conditions",
-                "status.nodeInfo.kubeletVersion",
-            ]),
-        },
-        WatchSpec {
-            kind: GroupKind::new("", "Pod"),
-            field_selector: None,
-            fields: with(&[
-                "spec.nodeName",
-                "status.phase",
-                "status.reason",
-                "status.conditions.[].type",
-                "status.conditions.[].status",
-                "status.containerStatuses.[].name",
-                "status.containerStatuses.[].ready",
-                "status.containerStatuses.[].restartCount",
-                "status.containerStatuses.[].state",
-                "status.initContainerStatuses.[].state",
-            ]),
-        },
-        WatchSpec {
-            kind: GroupKind::new("", "PersistentVolumeClaim"),
-            field_selector: None,
-            fields: with(&["spec.storageClassName", "status.phase"]),
-        },
-        // For CoreDNS's ready/desired: every Deployment, few fields, so the panel needs
-        // no namespace-specific watch and works with cluster-wide read RBAC alone.
-        WatchSpec {
-            kind: GroupKind::new("apps", "Deployment"),
-            field_selector: None,
-            fields: with(&[
-                "spec.replicas",
-                "status.readyReplicas",
-                "status.availableReplicas",
-            ]),
-        },
-        WatchSpec {
-            kind: GroupKind::new("", "Event"),
-            field_selector: Some("type=Warning".into()),
-            fields: with(&[
-                "involvedObject",
-                "reason",
-                "message",
-                "type",
-                "count",
-                "lastTimestamp",
-                "eventTime",
-                "series",
-            ]),
-        },
-    ]
 }
 
 impl LiveSource {

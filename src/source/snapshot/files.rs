@@ -5,7 +5,7 @@ use super::SnapshotError;
 use super::archive;
 use super::document::Format;
 use super::split::{self, Piece};
-use crate::source::Problem;
+use crate::facts::Problem;
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};

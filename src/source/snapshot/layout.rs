@@ -3,7 +3,7 @@
 //! Troubleshoot support bundles. Layouts are detected, never declared, and may be mixed
 //! (a `k8s/` folder added to a dump fills in what the dump lacks).
 
-use crate::kinds::{self, KnownResource};
+use crate::facts::kinds::{self, KnownResource};
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

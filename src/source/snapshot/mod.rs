@@ -28,8 +28,8 @@ mod transcode;
 pub(crate) use files::normalise;
 pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
 
+use crate::facts::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind};
-use crate::source::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use chrono::{DateTime, Utc};
 use files::Input;
 use logs::{LogEntry, LogKey};
@@ -38,7 +38,7 @@ use std::borrow::Cow;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Why a snapshot could not be opened at all. Anything less is a [`crate::source::Problem`].
+/// Why a snapshot could not be opened at all. Anything less is a [`crate::facts::Problem`].
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
     #[error(

@@ -9,7 +9,7 @@ use super::document::{self, Doc, Format, SyntaxError};
 use super::files::{self, Entry, Input, Limits};
 use super::split::Piece;
 use super::transcode::Item;
-use crate::source::Problem;
+use crate::facts::Problem;
 use std::collections::BTreeMap;
 use std::sync::{Mutex, mpsc};
 use std::thread;

@@ -4,9 +4,9 @@
 
 use super::files::problem;
 use super::transcode::{RefHead, write_json_string};
+use crate::facts::Problem;
+use crate::facts::kinds;
 use crate::facts::{FactError, GroupKind, ObjectRef};
-use crate::kinds;
-use crate::source::Problem;
 use crate::source::selector::{FieldSelector, LabelSelector, field_value};
 use serde_json::Value;
 use std::borrow::Cow;

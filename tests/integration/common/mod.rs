@@ -127,6 +127,7 @@ pub async fn ktriage(
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = ktriage::commands::execute_with(
         catalog,
+        &ktriage::config::Settings::builtin(),
         cli,
         &mut ktriage::commands::Io {
             out: &mut out,

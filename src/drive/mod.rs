@@ -1,13 +1,21 @@
-//! Drives the pure engine against a source: walk, fetch what it asks for into the
-//! round's cache, walk again, until it is done.
+//! The one layer that talks to a source. It drives the pure engine: walk, fetch what it
+//! asks for into the round's cache, walk again, until it is done; and on the same calls
+//! it triages ([`triage`]), collects a bundle's evidence ([`collect`]) and runs runbook
+//! tests ([`testing`]). The headless commands and the interface's jobs make the same
+//! calls.
+
+pub mod collect;
+pub mod testing;
+pub mod triage;
 
 use crate::facts::FactCache;
+use crate::facts::Source;
 use crate::runbook::Catalog;
 use crate::runbook::Runbook;
 use crate::runbook::cel::Environment;
 use crate::runbook::engine::{self, Progress, Resolved, SymptomResult, WalkInput};
 use crate::runbook::record::{Timing, WalkRecord};
-use crate::source::Source;
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -16,30 +24,44 @@ use std::sync::Arc;
 /// runbook does.
 const MAX_ROUNDS: usize = 64;
 
-/// A source and the state of one round over it: what a headless command holds.
-pub struct Session<S: Source> {
-    pub source: S,
+/// What one round holds: the answers every walk in it shares, and its "now" (ages in
+/// the round are judged as of it). A new round (`r` in the interface) starts empty.
+pub struct RoundState {
     pub cache: FactCache,
     pub env: Environment,
+    pub now: DateTime<Utc>,
+}
+
+impl RoundState {
+    pub fn new(source: &dyn Source, now: DateTime<Utc>) -> RoundState {
+        let cluster = source.info().cluster.as_ref().map(|c| c.name.clone());
+        RoundState {
+            cache: FactCache::new(),
+            env: Environment::new(now).with_cluster(cluster),
+            now,
+        }
+    }
+}
+
+/// A source and one round over it, as of the source's "now": what a headless command
+/// holds.
+pub struct Session<S: Source> {
+    pub source: S,
+    pub state: RoundState,
 }
 
 impl<S: Source> Session<S> {
     pub fn new(source: S) -> Self {
-        let info = source.info();
-        let env =
-            Environment::new(info.now).with_cluster(info.cluster.as_ref().map(|c| c.name.clone()));
-        Session {
-            source,
-            cache: FactCache::new(),
-            env,
-        }
+        let state = RoundState::new(&source, source.info().now);
+        Session { source, state }
     }
 
     pub fn round<'a>(&'a self, catalog: &'a Catalog) -> Round<'a> {
-        Round::new(catalog, &self.source, &self.cache, &self.env)
+        Round::new(catalog, &self.source, &self.state)
     }
 }
 
+/// A round at work: its state, the source that answers it, the runbooks it walks.
 pub struct Round<'a> {
     pub catalog: &'a Catalog,
     pub source: &'a dyn Source,
@@ -48,17 +70,12 @@ pub struct Round<'a> {
 }
 
 impl<'a> Round<'a> {
-    pub fn new(
-        catalog: &'a Catalog,
-        source: &'a dyn Source,
-        cache: &'a FactCache,
-        env: &'a Environment,
-    ) -> Self {
+    pub fn new(catalog: &'a Catalog, source: &'a dyn Source, state: &'a RoundState) -> Self {
         Round {
             catalog,
             source,
-            cache,
-            env,
+            cache: &state.cache,
+            env: &state.env,
         }
     }
 

@@ -3,12 +3,12 @@
 //! `ktriage runbooks test` and by `cargo test`. A runbook whose conclusions are not all
 //! reached by some passing case fails too: untested branches are where bugs live.
 
-use super::catalog::RunbookFile;
-use super::format::TestFileDoc;
-use super::record::{Status, WalkRecord};
-use super::{Catalog, RunbookError, compile};
-use crate::drive::Session;
-use crate::source::Source;
+use super::Session;
+use crate::facts::Source;
+use crate::runbook::catalog::RunbookFile;
+use crate::runbook::format::TestFileDoc;
+use crate::runbook::record::{Status, WalkRecord};
+use crate::runbook::{Catalog, RunbookError, compile};
 use crate::source::snapshot::Snapshot;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -195,7 +195,7 @@ pub async fn run(catalog: &Catalog, files: &[RunbookFile]) -> TestReport {
     report
 }
 
-fn check(expect: &super::format::ExpectDoc, record: &WalkRecord) -> Vec<String> {
+fn check(expect: &crate::runbook::format::ExpectDoc, record: &WalkRecord) -> Vec<String> {
     let mut failures = Vec::new();
     let status = match record.status {
         Status::Concluded => "concluded",

@@ -4,10 +4,10 @@
 //! postmortem wants beside it. Bounded by log lines and bytes, total size and a deadline;
 //! whatever was cut or failed is said, never dropped silently.
 
+use crate::facts::Source;
 use crate::facts::{EksQuery, FactCache, FactError, FactLookup, FactQuery, GroupKind};
 use crate::runbook::Catalog;
 use crate::runbook::record::WalkRecord;
-use crate::source::Source;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -161,7 +161,7 @@ pub fn plan<'a>(
         } => {
             let namespace = namespace
                 .clone()
-                .filter(|_| !crate::kinds::is_cluster_scoped(resource));
+                .filter(|_| !crate::facts::kinds::is_cluster_scoped(resource));
             captures.insert(Capture {
                 kind: resource.clone(),
                 namespace,
