@@ -73,24 +73,12 @@ pub struct BundleArgs {
     /// Snapshot to collect from instead of a live cluster (a bundle of a bundle works too).
     #[arg(long, value_name = "PATH", conflicts_with_all = ["kubeconfig", "context"])]
     pub snapshot: Option<PathBuf>,
-    #[arg(long, value_name = "FILE")]
-    pub kubeconfig: Option<PathBuf>,
-    #[arg(long, value_name = "NAME")]
-    pub context: Option<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Namespace whose workloads and events go in the bundle (repeatable); the first is
     /// also the namespace of a --target given without one.
     #[arg(long = "namespace", short = 'n', value_name = "NS")]
     pub namespaces: Vec<String>,
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
-    pub as_of: Option<DateTime<Utc>>,
-    #[arg(long, value_name = "NAME")]
-    pub cluster_name: Option<String>,
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    #[arg(long, conflicts_with_all = ["cluster_name", "region", "profile"])]
-    pub no_aws: bool,
     /// Walk this runbook into the bundle (repeatable). A --target right after it names its
     /// target; without one, a runbook that can scan walks every object showing its symptom.
     #[arg(long = "run", value_name = "RUNBOOK")]
@@ -200,20 +188,28 @@ pub struct SourceArgs {
     pub live: LiveArgs,
 }
 
-/// The live cluster of a kube context, chosen as kubectl chooses it.
+/// A live cluster and the namespace a bare target name is in.
 #[derive(Debug, Args, Default)]
 pub struct LiveArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Namespace of a --target given as a bare NAME: `-n shop --target web` walks
+    /// shop/web (default: the context's namespace, live; `default` over a snapshot). A
+    /// --target NS/NAME names its own namespace; an -n naming another is a usage error.
+    #[arg(long, short = 'n', value_name = "NS")]
+    pub namespace: Option<String>,
+}
+
+/// The live cluster of a kube context, chosen as kubectl chooses it, and its AWS side:
+/// the flags every command that can read a live cluster shares.
+#[derive(Clone, Debug, Args, Default)]
+pub struct ClusterArgs {
     /// Kubeconfig file to use (only this file, as with kubectl).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig: Option<PathBuf>,
     /// Kube context to use (default: the kubeconfig's current-context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
-    /// Namespace of a --target given as a bare NAME: `-n shop --target web` walks
-    /// shop/web (default: the context's namespace, live; `default` over a snapshot). A
-    /// --target NS/NAME names its own namespace; an -n naming another is a usage error.
-    #[arg(long, short = 'n', value_name = "NS")]
-    pub namespace: Option<String>,
     /// Judge ages and time windows as of this moment (RFC 3339) instead of the clock
     /// (live) or the capture time (snapshot): reproduces an earlier run.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]

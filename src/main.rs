@@ -1,6 +1,6 @@
 //! Command-line wiring only; behaviour lives in the library.
 
-use ktriage::commands::{self, EXIT_FAILURE, Io};
+use ktriage::cmd::{self, CmdError, Io};
 
 fn main() {
     // Installed before anything else so a panic still prints a report (and, once the
@@ -19,13 +19,14 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
-            std::process::exit(EXIT_FAILURE);
+            let code = CmdError::failed(format!("cannot start the async runtime: {e}"))
+                .report(&mut std::io::stderr());
+            std::process::exit(code);
         }
     };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    let code = runtime.block_on(commands::execute(
+    let code = runtime.block_on(cmd::execute(
         cli,
         dirs,
         &mut Io {

@@ -64,6 +64,24 @@ fn edit_distance(a: &str, b: &str) -> usize {
     d[a.len()][b.len()]
 }
 
+/// The best matches, best first, quoted for a message.
+pub fn close_names(name: &str, candidates: &[&str], n: usize) -> Vec<String> {
+    ranked(name, candidates, n)
+        .into_iter()
+        .map(|c| format!("`{}`", crate::text::sanitize_line(c)))
+        .collect()
+}
+
+/// `; did you mean `a`, `b`?` for a message, or nothing when no name is close.
+pub fn did_you_mean(name: &str, candidates: &[&str]) -> String {
+    let close = close_names(name, candidates, 5);
+    if close.is_empty() {
+        String::new()
+    } else {
+        format!("; did you mean {}?", close.join(", "))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,8 +8,8 @@ pub mod collect;
 pub mod testing;
 pub mod triage;
 
-use crate::facts::FactCache;
 use crate::facts::Source;
+use crate::facts::{FactCache, FactLookup};
 use crate::runbook::Catalog;
 use crate::runbook::Runbook;
 use crate::runbook::cel::Environment;
@@ -157,5 +157,60 @@ impl<'a> Round<'a> {
             self.cache.fetch_all(self.source, wanted).await;
         }
         results
+    }
+
+    /// A target that does not exist is a usage error that lists the closest names. So is
+    /// one that cannot be seen (a namespace the snapshot did not capture) when objects of
+    /// close names can: `reports-archive` taken as `default/reports-archive` over a
+    /// snapshot of `shop` is a slip, not a case to walk blind.
+    pub async fn check_target(&self, runbook: &Runbook, target: &str) -> Result<(), String> {
+        let (Some(get), Some(list)) = (
+            runbook.target.get_query(target),
+            runbook.target.list_query(None),
+        ) else {
+            return Ok(());
+        };
+        self.cache.fetch_all(self.source, vec![get.clone()]).await;
+        let unseen = match self.cache.lookup(&get) {
+            Some(Ok(v)) if !v.is_null() => return Ok(()),
+            None => return Ok(()),
+            Some(Err(e)) => Some(e.to_string()),
+            Some(Ok(_)) => None,
+        };
+        self.cache.fetch_all(self.source, vec![list.clone()]).await;
+        let names: Vec<String> = match self.cache.lookup(&list) {
+            Some(Ok(v)) => runbook.target.references(&v),
+            _ => Vec::new(),
+        };
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let close = crate::suggest::close_names(target, &refs, 5);
+        if let Some(reason) = unseen {
+            // Unknown is not "missing": without a close name the walk reports why it could
+            // not see the target.
+            if close.is_empty() {
+                return Ok(());
+            }
+            return Err(format!(
+                "{} `{}` cannot be seen ({}); did you mean {}?",
+                runbook.target.kind_name(),
+                crate::text::sanitize_line(target),
+                reason,
+                close.join(", ")
+            ));
+        }
+        let hint = if close.is_empty() {
+            if names.is_empty() {
+                format!("there are no {} objects", runbook.target.kind_name())
+            } else {
+                format!("{} exist, none close to that name", names.len())
+            }
+        } else {
+            format!("did you mean {}?", close.join(", "))
+        };
+        Err(format!(
+            "{} `{}` does not exist; {hint}",
+            runbook.target.kind_name(),
+            crate::text::sanitize_line(target)
+        ))
     }
 }

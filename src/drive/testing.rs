@@ -303,3 +303,45 @@ fn describe(record: &WalkRecord) -> String {
         format!("{last}; missing: {}", missing.join("; "))
     }
 }
+
+impl TestReport {
+    /// What `ktriage runbooks test` prints: a line per case, what failed and why, what
+    /// no case reaches, and the count.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for e in &self.errors {
+            out.push_str(&format!("ERROR {e}\n"));
+        }
+        for c in &self.cases {
+            let code = c
+                .record
+                .as_ref()
+                .and_then(|r| r.conclusion.as_ref())
+                .map(|c| c.code.as_str())
+                .unwrap_or("-");
+            if c.passed() {
+                out.push_str(&format!("ok    {:<16} {:<44} {code}\n", c.runbook, c.name));
+            } else {
+                out.push_str(&format!(
+                    "FAIL  {:<16} {} ({})\n",
+                    c.runbook, c.name, c.file
+                ));
+                for f in &c.failures {
+                    out.push_str(&format!("        {f}\n"));
+                }
+            }
+        }
+        for (rb, id, code) in &self.uncovered {
+            out.push_str(&format!(
+                "FAIL  {rb}: conclusion `{id}` ({code}) is reached by no passing case\n"
+            ));
+        }
+        let passed = self.cases.iter().filter(|c| c.passed()).count();
+        out.push_str(&format!(
+            "\n{passed} of {} cases passed; {} conclusion(s) uncovered\n",
+            self.cases.len(),
+            self.uncovered.len()
+        ));
+        out
+    }
+}

@@ -2,12 +2,13 @@
 //! first, then the most recent, then the most widespread. Targets that share a
 //! runbook's `groupBy` key are one suggestion with a count.
 
-use crate::drive::Round;
+use super::Round;
 use crate::facts::{FactError, FactLookup, FactQuery};
 use crate::runbook::Runbook;
 use crate::runbook::engine::{SymptomResult, eks_inner};
 use crate::runbook::format::{Severity, SymptomScope};
 use crate::runbook::model::TargetKind;
+use crate::runbook::record::Verdict;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
@@ -68,18 +69,18 @@ pub struct TriageReport {
 }
 
 impl TriageReport {
-    /// 3 when something critical is suggested, 4 for a warning; otherwise 5 when a
-    /// runbook's symptom could not be decided (what was not seen may be broken), else 0.
-    pub fn exit_code(&self) -> i32 {
+    /// Critical or warning as the worst suggestion; otherwise inconclusive when a
+    /// runbook's symptom could not be decided (what was not seen may be broken), else clean.
+    pub fn verdict(&self) -> Verdict {
         let worst = self
             .suggestions
             .iter()
             .map(|s| s.severity)
             .max()
-            .map_or(0, Severity::exit_code);
+            .map_or(Verdict::Clean, Severity::verdict);
         match worst {
-            0 if !self.not_checked.is_empty() => 5,
-            code => code,
+            Verdict::Clean if !self.not_checked.is_empty() => Verdict::Inconclusive,
+            verdict => verdict,
         }
     }
 }

@@ -355,7 +355,7 @@ fn walk_markdown(r: &WalkRecord, ctx: &Context) -> String {
 /// was found, and some runbook's symptom could not be decided (exit 5). The report then
 /// leads with what it could not see, never with a tick.
 fn triage_blind(report: &TriageReport) -> bool {
-    report.exit_code() == 5
+    report.verdict() == crate::runbook::record::Verdict::Inconclusive
 }
 
 /// "Nothing" is only as wide as what could be checked.

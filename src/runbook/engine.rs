@@ -1332,12 +1332,12 @@ fn one_line(s: &str) -> String {
 }
 
 impl Severity {
-    /// Exit code of DESIGN.md for a finding of this severity.
-    pub fn exit_code(self) -> i32 {
+    /// What a finding of this severity makes of a run.
+    pub fn verdict(self) -> Verdict {
         match self {
-            Severity::Critical => 3,
-            Severity::Warning => 4,
-            Severity::Info => 0,
+            Severity::Critical => Verdict::Critical,
+            Severity::Warning => Verdict::Warning,
+            Severity::Info => Verdict::Clean,
         }
     }
 }

@@ -494,3 +494,9 @@ pub struct ExpectDoc {
     #[serde(default)]
     pub remediation: Option<Vec<String>>,
 }
+
+/// The JSON Schema of a runbook file (`ktriage runbooks schema`), for editors.
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(RunbookDoc);
+    crate::text::to_json_pretty(&schema)
+}

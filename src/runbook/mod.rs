@@ -7,6 +7,7 @@ pub mod cel;
 pub mod compile;
 pub mod engine;
 pub mod format;
+pub mod invoke;
 pub mod model;
 pub mod record;
 pub mod validate;

@@ -496,3 +496,61 @@ pub struct Command {
     pub changes: bool,
     pub when: Option<Expression>,
 }
+
+impl Runbook {
+    /// What `ktriage runbooks show` prints: target, symptom, facts, steps and
+    /// conclusions, one line each.
+    pub fn outline(&self) -> String {
+        let mut out = format!(
+            "{} — {}\ntarget: {}{}\n",
+            self.id,
+            self.title,
+            self.target.kind_name(),
+            if self.target.optional {
+                " (optional)"
+            } else {
+                ""
+            }
+        );
+        out.push_str(&format!("source: {}\n", self.origin.path));
+        if let Some(d) = &self.description {
+            out.push_str(&format!("\n{}\n", d.trim_end()));
+        }
+        if let Some(s) = &self.symptom {
+            out.push_str(&format!(
+                "\nsymptom ({}): {}\n",
+                s.severity.as_str(),
+                s.when.source.trim()
+            ));
+        }
+        out.push_str("\nfacts:\n");
+        for (name, f) in &self.facts {
+            out.push_str(&format!(
+                "  {name}{}\n",
+                f.description
+                    .as_ref()
+                    .map(|d| format!(" — {d}"))
+                    .unwrap_or_default()
+            ));
+        }
+        out.push_str("\nsteps:\n");
+        for s in self.steps.values() {
+            out.push_str(&format!(
+                "  {:<28} {:<8} → {}\n",
+                s.id,
+                s.kind_name(),
+                s.exits().join(", ")
+            ));
+        }
+        out.push_str("\nconclusions:\n");
+        for c in self.conclusions.values() {
+            out.push_str(&format!(
+                "  {:<28} {:<8} {}\n",
+                c.id,
+                c.severity.as_str(),
+                c.code
+            ));
+        }
+        out
+    }
+}

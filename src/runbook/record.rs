@@ -154,16 +154,37 @@ pub struct FactUse {
     pub errors: Vec<FactError>,
 }
 
-impl WalkRecord {
+/// What a walk or a triage found, least serious first: several combine as the most
+/// serious (`max`), so a run of many walks ends with the worst one's exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    Clean,
+    Inconclusive,
+    Warning,
+    Critical,
+}
+
+impl Verdict {
     /// Exit code of DESIGN.md: 0 nothing wrong, 3 critical, 4 warning, 5 inconclusive.
-    pub fn exit_code(&self) -> i32 {
+    pub fn code(self) -> i32 {
+        match self {
+            Verdict::Clean => 0,
+            Verdict::Critical => 3,
+            Verdict::Warning => 4,
+            Verdict::Inconclusive => 5,
+        }
+    }
+}
+
+impl WalkRecord {
+    pub fn verdict(&self) -> Verdict {
         match (&self.status, &self.conclusion) {
             (Status::Concluded, Some(c)) => match c.severity.as_str() {
-                "critical" => 3,
-                "warning" => 4,
-                _ => 0,
+                "critical" => Verdict::Critical,
+                "warning" => Verdict::Warning,
+                _ => Verdict::Clean,
             },
-            _ => 5,
+            _ => Verdict::Inconclusive,
         }
     }
 }

@@ -229,7 +229,7 @@ fn check_routes_and_records_reasons() {
     assert_eq!(concl.severity, "warning");
     assert_eq!(concl.summary, "2 pods pending: a, b");
     assert_eq!(concl.evidence[0].quotes, ["a", "b"]);
-    assert_eq!(r.exit_code(), 4);
+    assert_eq!(r.verdict().code(), 4);
     let steps: Vec<(&str, Outcome)> = r
         .path
         .iter()
@@ -316,7 +316,7 @@ fn unknown_fact_makes_the_walk_inconclusive_naming_it() {
     let r = walk(&c, "basic", Some("shop/web"), &[], &w);
     assert_eq!(r.status, Status::Inconclusive);
     assert!(r.conclusion.is_none());
-    assert_eq!(r.exit_code(), 5);
+    assert_eq!(r.verdict().code(), 5);
     assert_eq!(r.path.last().unwrap().outcome, Outcome::Unknown);
     assert_eq!(r.missing.len(), 1);
     assert_eq!(r.missing[0].fact, "cm");
@@ -652,7 +652,7 @@ fn ask_waits_for_an_answer_then_follows_it() {
     let w = || World::new().with(get("Pod", "", Some("a"), "p"), Ok(pod("a", "p", json!({}))));
     let r = walk(&c, "ask", Some("a/p"), &[], &w());
     assert_eq!(r.status, Status::NeedsInput);
-    assert_eq!(r.exit_code(), 5);
+    assert_eq!(r.verdict().code(), 5);
     let q = r.question.unwrap();
     assert_eq!(q.step, "journal");
     assert_eq!(q.prompt, "Read the kubelet journal on the node of p.");

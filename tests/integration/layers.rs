@@ -34,7 +34,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("demo", 6),
     ("tui", 6),
     ("cmd", 6),
-    ("cli", 7),
+    ("cli", 6),
     ("fuzz", 7),
     ("lib", 8),
     ("main", 8),
@@ -163,26 +163,26 @@ fn without_test_modules(code: &str) -> String {
         let after = &rest[at + "#[cfg(test)]".len()..];
         let trimmed = after.trim_start();
         let skip = after.len() - trimmed.len();
-        if trimmed.starts_with("mod ") {
-            if let Some(open) = trimmed.find('{') {
-                let mut depth = 0usize;
-                let mut end = trimmed.len();
-                for (k, ch) in trimmed[open..].char_indices() {
-                    match ch {
-                        '{' => depth += 1,
-                        '}' => {
-                            depth -= 1;
-                            if depth == 0 {
-                                end = open + k + 1;
-                                break;
-                            }
+        if trimmed.starts_with("mod ")
+            && let Some(open) = trimmed.find('{')
+        {
+            let mut depth = 0usize;
+            let mut end = trimmed.len();
+            for (k, ch) in trimmed[open..].char_indices() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = open + k + 1;
+                            break;
                         }
-                        _ => {}
                     }
+                    _ => {}
                 }
-                rest = &after[skip + end..];
-                continue;
             }
+            rest = &after[skip + end..];
+            continue;
         }
         rest = after;
     }
@@ -481,14 +481,14 @@ fn no_floor_imports_one_above_it() {
         let from = g.top_module(file);
         for target in targets {
             let to = g.top_module(target);
-            if let (Some(a), Some(b)) = (floor(&from), floor(&to)) {
-                if b > a {
-                    upward.push(format!(
-                        "{} ({from}, floor {a}) imports {} ({to}, floor {b})",
-                        g.name(file),
-                        g.name(target)
-                    ));
-                }
+            if let (Some(a), Some(b)) = (floor(&from), floor(&to))
+                && b > a
+            {
+                upward.push(format!(
+                    "{} ({from}, floor {a}) imports {} ({to}, floor {b})",
+                    g.name(file),
+                    g.name(target)
+                ));
             }
         }
     }

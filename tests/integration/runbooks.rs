@@ -1,7 +1,6 @@
 //! Every runbook's test cases (`runbooks/*.tests.yaml`) pass, and every conclusion of
 //! every tested runbook is reached by at least one passing case.
 
-use ktriage::commands::test_report;
 use ktriage::drive::testing;
 use ktriage::runbook::Catalog;
 use std::path::PathBuf;
@@ -33,5 +32,5 @@ async fn runbook_cases_pass_and_cover_every_conclusion() {
         );
     }
     let report = testing::run(&catalog, &files).await;
-    assert!(report.passed(), "{}", test_report(&report));
+    assert!(report.passed(), "{}", report.text());
 }

@@ -429,11 +429,11 @@ fn walk(
     args.extend(flags.iter().cloned());
     let cli = ktriage::cli::Cli::try_parse_from(&args).unwrap();
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    runtime.block_on(ktriage::commands::execute_with(
+    runtime.block_on(ktriage::cmd::execute_with(
         catalog,
         &ktriage::config::Settings::builtin(),
         cli,
-        &mut ktriage::commands::Io {
+        &mut ktriage::cmd::Io {
             out: &mut out,
             err: &mut err,
         },

@@ -5,6 +5,7 @@
 
 use crate::facts::kinds::{self, KnownResource};
 use std::fmt;
+use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Flavours {
@@ -350,6 +351,59 @@ fn custom_resources(namespace: Option<String>) -> Role {
         namespace,
         collection: true,
     })
+}
+
+/// When `path` is a layout folder of a snapshot or support bundle (`SNAP/k8s`,
+/// `SNAP/logs`, `SNAP/aws`, `BUNDLE/cluster-resources`) or inside one: that folder, the
+/// parent to pass instead, and what the parent is. The folder names are those of
+/// `source/snapshot/layout.rs`; the parent counts as a layout by its unambiguous marks
+/// (`snapshot.yaml`, a support bundle's `cluster-resources/`, or two of `k8s/`, `logs/`
+/// and `aws/`), so a snapshot kept in a folder that happens to be called `logs` still
+/// opens, as does any folder that is a snapshot root itself.
+pub fn layout_folder(path: &std::path::Path) -> Option<(PathBuf, PathBuf, &'static str)> {
+    if !path.is_dir() {
+        return None;
+    }
+    // `.` from inside `SNAP/k8s` names no folder: then the absolute path says where.
+    folder_in(path).or_else(|| folder_in(&path.canonicalize().ok()?))
+}
+
+fn folder_in(path: &std::path::Path) -> Option<(PathBuf, PathBuf, &'static str)> {
+    const LAYOUT_FOLDERS: [&str; 4] = ["k8s", "logs", "aws", "cluster-resources"];
+    let is_root = |p: &std::path::Path| {
+        p.join("snapshot.yaml").is_file() || p.join("cluster-resources").is_dir()
+    };
+    for folder in path.ancestors() {
+        if is_root(folder) {
+            return None;
+        }
+        let Some(name) = folder.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        if !LAYOUT_FOLDERS.contains(&name) {
+            continue;
+        }
+        let parent = match folder.parent() {
+            Some(p) if p.as_os_str().is_empty() => std::path::Path::new("."),
+            Some(p) => p,
+            None => continue,
+        };
+        let native_folders = ["k8s", "logs", "aws"]
+            .iter()
+            .filter(|f| parent.join(f).is_dir())
+            .count();
+        let what = if name == "cluster-resources" {
+            "support bundle"
+        } else if parent.join("snapshot.yaml").is_file() || native_folders >= 2 {
+            "snapshot"
+        } else if parent.join("cluster-resources").is_dir() {
+            "support bundle"
+        } else {
+            continue;
+        };
+        return Some((folder.to_path_buf(), parent.to_path_buf(), what));
+    }
+    None
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ mod transcode;
 /// The one rule for archive entry paths, shared with the bundle verifier.
 pub(crate) use files::normalise;
 pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
+pub use layout::layout_folder;
 
 use crate::facts::{Answer, AwsAccess, BoxFuture, ClusterIdentity, Source, SourceInfo};
 use crate::facts::{FactError, FactQuery, FieldSet, GroupKind};

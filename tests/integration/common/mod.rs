@@ -125,11 +125,11 @@ pub async fn ktriage(
     )
     .unwrap_or_else(|e| panic!("{args:?}: {e}"));
     let (mut out, mut err) = (Vec::new(), Vec::new());
-    let code = ktriage::commands::execute_with(
+    let code = ktriage::cmd::execute_with(
         catalog,
         &ktriage::config::Settings::builtin(),
         cli,
-        &mut ktriage::commands::Io {
+        &mut ktriage::cmd::Io {
             out: &mut out,
             err: &mut err,
         },

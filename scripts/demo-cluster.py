@@ -2,7 +2,7 @@
 """Generates the ktriage demo cluster snapshot (EKS `demo-prod`, eu-west-1).
 
 Deterministic: the same seed gives byte-identical files. Run:
-    python3 src/demo/generate.py src/demo/cluster   (needs PyYAML)
+    python3 scripts/demo-cluster.py src/demo/cluster   (needs PyYAML)
 """
 import datetime as dt
 import json
