@@ -273,27 +273,50 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Greedy word wrap to `width` columns (by chars), each line prefixed with `indent`;
-/// words longer than a line are split rather than overflowing.
+/// Display columns of `s`: a wide character (CJK, most emoji) takes two, a combining
+/// mark none, as a terminal draws them.
+pub fn columns(s: &str) -> usize {
+    use unicode_width::UnicodeWidthChar;
+    s.chars().map(|c| c.width().unwrap_or(0)).sum()
+}
+
+/// The longest head of `s` that fits in `width` columns (at least one character, so a
+/// split always moves on), and the rest.
+fn split_at_columns(s: &str, width: usize) -> (&str, &str) {
+    use unicode_width::UnicodeWidthChar;
+    let mut used = 0;
+    for (i, c) in s.char_indices() {
+        let w = c.width().unwrap_or(0);
+        if used + w > width && i > 0 {
+            return s.split_at(i);
+        }
+        used += w;
+    }
+    (s, "")
+}
+
+/// Greedy word wrap to `width` columns, each line prefixed with `indent`; words longer
+/// than a line are split rather than overflowing. For prose: spaces between words may
+/// become line breaks.
 pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {
-    let avail = width.saturating_sub(indent.chars().count()).max(20);
+    let avail = width.saturating_sub(columns(indent)).max(20);
     let mut lines = Vec::new();
     for para in s.split('\n') {
         let mut line = String::new();
         let mut len = 0;
         for word in para.split_whitespace() {
-            let mut word: Vec<char> = word.chars().collect();
-            while word.len() > avail {
+            let mut word = word;
+            while columns(word) > avail {
                 if len > 0 {
                     lines.push(format!("{indent}{line}"));
                     line.clear();
                     len = 0;
                 }
-                let rest = word.split_off(avail);
-                lines.push(format!("{indent}{}", word.iter().collect::<String>()));
+                let (head, rest) = split_at_columns(word, avail);
+                lines.push(format!("{indent}{head}"));
                 word = rest;
             }
-            let wl = word.len();
+            let wl = columns(word);
             if len > 0 && len + 1 + wl > avail {
                 lines.push(format!("{indent}{line}"));
                 line.clear();
@@ -303,7 +326,7 @@ pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {
                 line.push(' ');
                 len += 1;
             }
-            line.extend(word);
+            line.push_str(word);
             len += wl;
         }
         lines.push(format!("{indent}{line}"));
@@ -312,6 +335,21 @@ pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {
         lines.pop();
     }
     lines
+}
+
+/// Hard wrap of one line into rows of `width` columns without losing a character (a
+/// path or a command must be read whole): rows after the first start with `↪` and hold
+/// one column less.
+pub fn wrap_exact(line: &str, width: usize) -> Vec<String> {
+    let width = width.max(2);
+    let (first, mut rest) = split_at_columns(line, width);
+    let mut rows = vec![first.to_string()];
+    while !rest.is_empty() {
+        let (head, tail) = split_at_columns(rest, width - 1);
+        rows.push(format!("↪{head}"));
+        rest = tail;
+    }
+    rows
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use super::text::{cell, fit, one_line};
 use super::{pane, screen_hints, spinner};
-use crate::text::{kubectl_duration, sanitize, wrap};
+use crate::text::{kubectl_duration, sanitize, wrap, wrap_exact};
 use crate::tui::app::{App, ExportState, ExportSummary, Overlay, Viewer};
 use crate::tui::keymap::Action;
 use crate::tui::theme::{Slot, Theme};
@@ -411,28 +411,6 @@ fn help(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
         theme.style(Slot::Muted),
     ));
     frame.render_widget(Paragraph::new(lines), inner);
-}
-
-/// A line cut into rows of `width` columns without losing a character: rows after the
-/// first start with `↪` and hold one column less.
-pub fn wrap_exact(line: &str, width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthChar;
-    let width = width.max(2);
-    let mut rows = Vec::new();
-    let mut row = String::new();
-    let mut used = 0;
-    for c in line.chars() {
-        let w = c.width().unwrap_or(0);
-        if used + w > width {
-            rows.push(std::mem::take(&mut row));
-            row.push('↪');
-            used = 1;
-        }
-        row.push(c);
-        used += w;
-    }
-    rows.push(row);
-    rows
 }
 
 fn viewer(frame: &mut Frame, body: Rect, v: &Viewer, theme: &Theme) {
