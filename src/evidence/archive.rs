@@ -16,7 +16,8 @@
 //! of every other file (`{"files": {"walks/1-x.json": "<64 hex digits>", ...}}`, paths
 //! relative to the top folder), and every file must be listed.
 
-use crate::source::snapshot::{Limits, normalise};
+use crate::source::snapshot::Limits;
+use crate::source::snapshot::archive::{SafeEntry, TarLimit, bounded_entries};
 use crate::text::sanitize_line;
 use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
@@ -600,33 +601,27 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
     let mut archive = tar::Archive::new(capped);
     let mut contents = Contents::default();
     let mut seen = BTreeSet::new();
-    let mut count = 0usize;
-    let mut total = 0u64;
     let mut buf = vec![0u8; 64 << 10];
-    for entry in archive.entries().map_err(stream_error)? {
-        let mut entry = entry.map_err(stream_error)?;
-        count += 1;
-        if count > limits.max_entries {
-            return Err(too_large(format!(
-                "it holds more than {} entries",
-                limits.max_entries
-            )));
-        }
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let full = normalise(&raw).map_err(|why| ArchiveError::Unsafe {
+    // The first entry names the top folder every other entry must be under.
+    let mut first_pending = true;
+    let fail = |limit: TarLimit| match limit {
+        TarLimit::Stream(e) => stream_error(e),
+        TarLimit::Entries(max) => too_large(format!("it holds more than {max} entries")),
+        TarLimit::Bytes(max) => too_large(format!("it expands to more than {max} bytes")),
+        TarLimit::Unsafe { entry, why } => ArchiveError::Unsafe {
             path: path.to_path_buf(),
-            entry: raw.clone(),
+            entry,
             why,
-        })?;
-        let size = entry.size();
-        total = total.saturating_add(size);
-        if total > limits.max_total_bytes {
-            return Err(too_large(format!(
-                "it expands to more than {} bytes",
-                limits.max_total_bytes
-            )));
-        }
-        if count == 1 {
+        },
+    };
+    let count = bounded_entries(&mut archive, limits, fail, |e| {
+        let SafeEntry {
+            entry,
+            path: full,
+            size,
+            ..
+        } = e;
+        if std::mem::take(&mut first_pending) {
             contents.top = full.split('/').next().unwrap_or_default().to_string();
         }
         let kind = entry.header().entry_type();
@@ -640,11 +635,11 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
             rel.to_string()
         } else {
             contents.problems.push(Discrepancy::Outside { entry: full });
-            continue;
+            return Ok(true);
         };
         if !seen.insert(rel.clone()) {
             contents.problems.push(Discrepancy::Duplicate { file: rel });
-            continue;
+            return Ok(true);
         }
         if kind.is_dir() {
             if !rel.is_empty() {
@@ -655,7 +650,7 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
                 if size > MAX_MANIFEST_BYTES {
                     return Err(ArchiveError::BadManifest {
                         path: path.to_path_buf(),
-                        top: contents.top,
+                        top: contents.top.clone(),
                         why: format!("it is larger than {MAX_MANIFEST_BYTES} bytes"),
                     });
                 }
@@ -701,7 +696,8 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
                 what,
             });
         }
-    }
+        Ok(true)
+    })?;
     if count == 0 {
         return Err(damaged("it holds no entries".into()));
     }

@@ -44,6 +44,70 @@ pub(crate) fn produce(
     }
 }
 
+/// A bound an archive broke, or a path it may not hold: the checks every reader of a tar
+/// stream from someone else makes, the same for a snapshot and a bundle to verify.
+#[derive(Debug)]
+pub enum TarLimit {
+    /// The stream itself failed (not a tar, truncated, a bad gzip member).
+    Stream(io::Error),
+    /// More entries than the limit.
+    Entries(usize),
+    /// More uncompressed bytes than the limit; every entry counts, skipped or not,
+    /// because a skipped one is still inflated.
+    Bytes(u64),
+    /// An absolute path or a `..`.
+    Unsafe { entry: String, why: &'static str },
+}
+
+/// One entry as the bounded walk hands it on: the path as written (`raw`, for
+/// messages) and made relative and safe (`path`), and its size.
+pub struct SafeEntry<'e, 'a, R: Read> {
+    pub entry: &'e mut tar::Entry<'a, R>,
+    pub raw: String,
+    pub path: String,
+    pub size: u64,
+}
+
+/// Every entry of `archive` under `limits`, each given to `visit` (which says whether to
+/// go on); a broken bound becomes the caller's error through `fail`. The number of
+/// entries read is returned.
+pub fn bounded_entries<R: Read, E>(
+    archive: &mut tar::Archive<R>,
+    limits: Limits,
+    fail: impl Fn(TarLimit) -> E,
+    mut visit: impl FnMut(SafeEntry<'_, '_, R>) -> Result<bool, E>,
+) -> Result<usize, E> {
+    let mut total = 0u64;
+    let mut count = 0usize;
+    for entry in archive.entries().map_err(|e| fail(TarLimit::Stream(e)))? {
+        let mut entry = entry.map_err(|e| fail(TarLimit::Stream(e)))?;
+        count += 1;
+        if count > limits.max_entries {
+            return Err(fail(TarLimit::Entries(limits.max_entries)));
+        }
+        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let path = match normalise(&raw) {
+            Ok(path) => path,
+            Err(why) => return Err(fail(TarLimit::Unsafe { entry: raw, why })),
+        };
+        let size = entry.size();
+        total = total.saturating_add(size);
+        if total > limits.max_total_bytes {
+            return Err(fail(TarLimit::Bytes(limits.max_total_bytes)));
+        }
+        let go_on = visit(SafeEntry {
+            entry: &mut entry,
+            raw,
+            path,
+            size,
+        })?;
+        if !go_on {
+            break;
+        }
+    }
+    Ok(count)
+}
+
 fn read_tar<R: Read>(
     archive_path: &Path,
     reader: R,
@@ -59,35 +123,30 @@ fn read_tar<R: Read>(
         entry: entry.to_string(),
         why,
     };
-    let too_large = |what: String| SnapshotError::TooLarge {
-        path: archive_path.to_path_buf(),
-        what,
+    let fail = |limit: TarLimit| match limit {
+        TarLimit::Stream(e) => corrupt(e),
+        TarLimit::Entries(max) => SnapshotError::TooLarge {
+            path: archive_path.to_path_buf(),
+            what: format!("it holds more than {max} entries"),
+        },
+        TarLimit::Bytes(max) => SnapshotError::TooLarge {
+            path: archive_path.to_path_buf(),
+            what: format!(
+                "it expands to more than {max} bytes (a decompression bomb, or not a snapshot)"
+            ),
+        },
+        TarLimit::Unsafe { entry, why } => unsafe_entry(&entry, why.to_string()),
     };
     let mut archive = tar::Archive::new(reader);
-    let mut total = 0u64;
-    let mut count = 0usize;
-    for entry in archive.entries().map_err(corrupt)? {
-        let mut entry = entry.map_err(corrupt)?;
-        count += 1;
-        if count > limits.max_entries {
-            return Err(too_large(format!(
-                "it holds more than {} entries",
-                limits.max_entries
-            )));
-        }
-        let raw = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
-        let path = normalise(&raw).map_err(|why| unsafe_entry(&raw, why.to_string()))?;
-        // Skipped data is still inflated, so every entry's size counts.
-        total = total.saturating_add(entry.size());
-        if total > limits.max_total_bytes {
-            return Err(too_large(format!(
-                "it expands to more than {} bytes (a decompression bomb, or not a snapshot)",
-                limits.max_total_bytes
-            )));
-        }
+    bounded_entries(&mut archive, limits, fail, |e| {
+        let SafeEntry {
+            entry,
+            raw,
+            path,
+            size,
+        } = e;
         let kind = entry.header().entry_type();
-        let size = entry.size();
-        let go_on = if kind.is_symlink() || kind.is_hard_link() {
+        if kind.is_symlink() || kind.is_hard_link() {
             let target = entry
                 .link_name_bytes()
                 .map(|t| String::from_utf8_lossy(&t).into_owned())
@@ -99,18 +158,15 @@ fn read_tar<R: Read>(
                 ));
             }
             // Links inside the archive point at files it already holds.
-            send(Entry::Skipped { path })
+            Ok(send(Entry::Skipped { path }))
         } else if !(kind.is_file() || kind.is_contiguous()) || path.is_empty() {
-            continue;
+            Ok(true)
         } else if !is_wanted(&path) {
-            send(Entry::Skipped { path })
+            Ok(send(Entry::Skipped { path }))
         } else {
-            emit(path, size, &mut entry, send).map_err(corrupt)?
-        };
-        if !go_on {
-            break;
+            emit(path, size, entry, send).map_err(corrupt)
         }
-    }
+    })?;
     Ok(())
 }
 

@@ -11,7 +11,7 @@
 //! (object creation, event times, log line timestamps, CloudWatch events); without any,
 //! the system clock when the snapshot was opened.
 
-mod archive;
+pub mod archive;
 mod aws;
 mod build;
 mod document;
@@ -25,7 +25,6 @@ mod store;
 mod transcode;
 
 /// The one rule for archive entry paths, shared with the bundle verifier.
-pub(crate) use files::normalise;
 pub use files::{DEFAULT_MAX_ENTRIES, DEFAULT_MAX_TOTAL_BYTES, Limits};
 pub use layout::layout_folder;
 
