@@ -295,6 +295,32 @@ fn split_at_columns(s: &str, width: usize) -> (&str, &str) {
     (s, "")
 }
 
+/// Greedy filling: `words` joined by single spaces into lines of at most `avail`
+/// columns, broken only between words; a word wider than `avail` stands alone. No words
+/// make one empty line. The one line filler: prose ([`wrap`]) and commands that paste
+/// back into a shell (the walk screen's) differ only in what they feed it and how they
+/// frame its lines.
+pub fn fill<'a>(words: impl IntoIterator<Item = &'a str>, avail: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    let mut len = 0;
+    for word in words {
+        let wl = columns(word);
+        if len > 0 && len + 1 + wl > avail {
+            lines.push(std::mem::take(&mut line));
+            len = 0;
+        }
+        if len > 0 {
+            line.push(' ');
+            len += 1;
+        }
+        line.push_str(word);
+        len += wl;
+    }
+    lines.push(line);
+    lines
+}
+
 /// Greedy word wrap to `width` columns, each line prefixed with `indent`; words longer
 /// than a line are split rather than overflowing. For prose: spaces between words may
 /// become line breaks.
@@ -302,34 +328,17 @@ pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {
     let avail = width.saturating_sub(columns(indent)).max(20);
     let mut lines = Vec::new();
     for para in s.split('\n') {
-        let mut line = String::new();
-        let mut len = 0;
+        let mut pieces = Vec::new();
         for word in para.split_whitespace() {
             let mut word = word;
             while columns(word) > avail {
-                if len > 0 {
-                    lines.push(format!("{indent}{line}"));
-                    line.clear();
-                    len = 0;
-                }
                 let (head, rest) = split_at_columns(word, avail);
-                lines.push(format!("{indent}{head}"));
+                pieces.push(head);
                 word = rest;
             }
-            let wl = columns(word);
-            if len > 0 && len + 1 + wl > avail {
-                lines.push(format!("{indent}{line}"));
-                line.clear();
-                len = 0;
-            }
-            if len > 0 {
-                line.push(' ');
-                len += 1;
-            }
-            line.push_str(word);
-            len += wl;
+            pieces.push(word);
         }
-        lines.push(format!("{indent}{line}"));
+        lines.extend(fill(pieces, avail).into_iter().map(|l| format!("{indent}{l}")));
     }
     while lines.last().is_some_and(|l| l.trim().is_empty()) && lines.len() > 1 {
         lines.pop();
@@ -429,6 +438,16 @@ mod tests {
 
     fn is_unsafe_but_newline(c: char) -> bool {
         c != '\n' && is_unsafe(c)
+    }
+
+    #[test]
+    fn fill_breaks_only_between_words() {
+        assert_eq!(fill(["a", "bb", "ccc"], 4), ["a bb", "ccc"]);
+        // A word wider than a line is left whole, on its own line.
+        assert_eq!(fill(["a", "longword", "b"], 4), ["a", "longword", "b"]);
+        assert_eq!(fill([], 10), [""]);
+        // Columns, not bytes: a wide character takes two.
+        assert_eq!(fill(["日本", "x"], 5), ["日本", "x"]);
     }
 
     #[test]

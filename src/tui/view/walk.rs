@@ -8,7 +8,7 @@ use crate::facts::FactQuery;
 use crate::runbook::format::Severity;
 use crate::runbook::model::StepKind;
 use crate::runbook::record::{Outcome, Status, StepRecord, WalkRecord};
-use crate::text::wrap;
+use crate::text::{columns, fill, wrap};
 use crate::tui::app::{App, Walk, WalkPane, evidence_items, rows_of};
 use crate::tui::theme::{Slot, Theme};
 use ratatui::Frame;
@@ -276,29 +276,16 @@ fn para(text: &str, width: usize, indent: &str, style: Style) -> Vec<Line<'stati
 /// it; `ktriage run --output markdown` prints it all).
 pub fn shell_lines(cmd: &str, width: usize, indent: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let avail = width.saturating_sub(indent.chars().count() + 2).max(20);
+    // Two columns for the `$ ` or `  ` in front, two for the ` \` behind.
+    let avail = width.saturating_sub(columns(indent) + 2).max(20) - 2;
     for (n, source_line) in text_lines(cmd).into_iter().enumerate() {
-        let mut line = if n == 0 {
-            "$ ".to_string()
-        } else {
-            "  ".to_string()
-        };
-        let mut len = 2;
-        for word in source_line.split(' ').filter(|w| !w.is_empty()) {
-            let wl = word.chars().count();
-            if len > 2 && len + 1 + wl > avail {
-                out.push(format!("{indent}{line} \\"));
-                line = "  ".to_string();
-                len = 2;
-            }
-            if len > 2 {
-                line.push(' ');
-                len += 1;
-            }
-            line.push_str(word);
-            len += wl;
+        let lines = fill(source_line.split(' ').filter(|w| !w.is_empty()), avail);
+        let last = lines.len() - 1;
+        for (i, line) in lines.into_iter().enumerate() {
+            let lead = if n == 0 && i == 0 { "$ " } else { "  " };
+            let tail = if i < last { " \\" } else { "" };
+            out.push(format!("{indent}{lead}{line}{tail}"));
         }
-        out.push(format!("{indent}{line}"));
     }
     out
 }
