@@ -59,18 +59,28 @@ pub fn with_parser_stack<T: Send>(f: impl FnOnce() -> T + Send) -> std::io::Resu
     })
 }
 
-/// The deepest bracket nesting outside string literals, and where it first exceeds
-/// `MAX_NESTING` (1-based line and column).
-fn too_deep(source: &str) -> Option<(usize, usize)> {
-    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+/// One character of CEL source outside string literals (their quotes included), with
+/// its 1-based line and column and the character before it in the source.
+struct Scanned {
+    c: char,
+    line: usize,
+    column: usize,
+    previous: char,
+}
+
+/// The characters of `source` that are code: what the load-time limits count.
+fn outside_strings(source: &str) -> impl Iterator<Item = Scanned> + '_ {
+    let (mut line, mut column) = (1usize, 0usize);
     let mut quote: Option<char> = None;
     let mut escaped = false;
-    for c in source.chars() {
+    let mut previous = ' ';
+    source.chars().filter_map(move |c| {
         column += 1;
         if c == '\n' {
             line += 1;
             column = 0;
         }
+        let before = std::mem::replace(&mut previous, c);
         match quote {
             Some(q) => {
                 if escaped {
@@ -80,18 +90,36 @@ fn too_deep(source: &str) -> Option<(usize, usize)> {
                 } else if c == q {
                     quote = None;
                 }
+                None
             }
-            None => match c {
-                '\'' | '"' => quote = Some(c),
-                '(' | '[' | '{' => {
-                    depth += 1;
-                    if depth > MAX_NESTING {
-                        return Some((line, column));
-                    }
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                None
+            }
+            None => Some(Scanned {
+                c,
+                line,
+                column,
+                previous: before,
+            }),
+        }
+    })
+}
+
+/// Where bracket nesting outside string literals first exceeds `MAX_NESTING` (1-based
+/// line and column).
+fn too_deep(source: &str) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for Scanned { c, line, column, .. } in outside_strings(source) {
+        match c {
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Some((line, column));
                 }
-                ')' | ']' | '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            },
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
         }
     }
     None
@@ -205,33 +233,15 @@ pub const MAX_EXPR_NESTING: usize = 64;
 fn too_long_chain(source: &str) -> Option<(usize, usize, String)> {
     // Per open level: operators, and conditionals, since its last comma.
     let mut levels: Vec<(usize, usize)> = vec![(0, 0)];
-    let (mut line, mut column) = (1usize, 0usize);
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut previous = ' ';
     let nesting = |levels: &[(usize, usize)]| levels.iter().map(|(_, q)| 1 + q).sum::<usize>();
-    for c in source.chars() {
-        column += 1;
-        if c == '\n' {
-            line += 1;
-            column = 0;
-        }
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            previous = c;
-            continue;
-        }
+    for Scanned {
+        c,
+        line,
+        column,
+        previous,
+    } in outside_strings(source)
+    {
         let operator = match c {
-            '\'' | '"' => {
-                quote = Some(c);
-                false
-            }
             '(' | '[' | '{' => {
                 levels.push((0, 0));
                 if nesting(&levels) > MAX_EXPR_NESTING {
@@ -280,7 +290,6 @@ fn too_long_chain(source: &str) -> Option<(usize, usize, String)> {
                 ));
             }
         }
-        previous = c;
     }
     None
 }
@@ -294,11 +303,7 @@ fn nesting_message() -> String {
 
 /// The 1-based line and column of the first occurrence of `needle` in `source`.
 fn position_of(source: &str, needle: &str) -> Option<(usize, usize)> {
-    let at = source.find(needle)?;
-    let before = &source[..at];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    Some((line, column))
+    Some(crate::text::line_col(source, source.find(needle)?))
 }
 
 /// Free identifiers and function names, respecting comprehension scopes and the
