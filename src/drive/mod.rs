@@ -9,7 +9,7 @@ pub mod testing;
 pub mod triage;
 
 use crate::facts::Source;
-use crate::facts::{FactCache, FactLookup};
+use crate::facts::{FactCache, FactLookup, FactQuery};
 use crate::runbook::Catalog;
 use crate::runbook::Runbook;
 use crate::runbook::cel::Environment;
@@ -77,6 +77,20 @@ impl<'a> Round<'a> {
             cache: &state.cache,
             env: &state.env,
         }
+    }
+
+    /// Whole lists, fetched in one wave through the round's cache: each list's items,
+    /// or why it is not known (the interface's state panel over a snapshot reads so).
+    pub async fn lists(&self, queries: &[FactQuery]) -> Vec<Result<Vec<Value>, String>> {
+        self.cache.fetch_all(self.source, queries.to_vec()).await;
+        queries
+            .iter()
+            .map(|q| match self.cache.lookup(q) {
+                Some(Ok(v)) => Ok(v.as_array().cloned().unwrap_or_default()),
+                Some(Err(e)) => Err(e.to_string()),
+                None => Err("not answered".into()),
+            })
+            .collect()
     }
 
     pub async fn walk(

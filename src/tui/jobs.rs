@@ -14,7 +14,6 @@ use crate::facts::{FactCache, FactLookup, FactQuery, FactResult};
 use crate::runbook::Catalog;
 use crate::runbook::record::WalkRecord;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
@@ -227,21 +226,10 @@ fn facts_of(record: &WalkRecord, cache: &FactCache) -> Vec<(FactQuery, FactResul
 }
 
 async fn state_of(r: &Round<'_>, now: DateTime<Utc>) -> cluster_state::ClusterState {
-    let queries = cluster_state::queries();
-    r.cache
-        .fetch_all(r.source, queries.iter().map(|(_, q)| q.clone()).collect())
-        .await;
+    let (kinds, queries): (Vec<_>, Vec<_>) = cluster_state::queries().into_iter().unzip();
     let mut inputs = Inputs::default();
-    for (kind, q) in queries {
-        let listed = match r.cache.lookup(&q) {
-            Some(Ok(v)) => match &*v {
-                Value::Array(items) => Ok(items.clone()),
-                _ => Ok(Vec::new()),
-            },
-            Some(Err(e)) => Err(e.to_string()),
-            None => Err("not answered".into()),
-        };
-        if let Some(slot) = inputs.slot(&kind) {
+    for (kind, listed) in kinds.iter().zip(r.lists(&queries).await) {
+        if let Some(slot) = inputs.slot(kind) {
             *slot = Some(listed);
         }
     }
