@@ -5,7 +5,7 @@
 use super::cluster_state::ClusterState;
 use super::keymap::{Action, Key, Keymap};
 use crate::drive::triage::{TargetChoice, TriageReport};
-use crate::evidence::bundle::{Note as BundleNote, Walked};
+use crate::evidence::casefile::{CaseWalk, Casefile, Note};
 use crate::facts::{FactQuery, FactResult};
 use crate::runbook::Catalog;
 use crate::runbook::model::TargetKind;
@@ -37,14 +37,10 @@ pub enum Job {
         answers: BTreeMap<String, String>,
         fresh: bool,
     },
-    /// Writes an evidence bundle of the session's walks and notes into `dir`, over the
-    /// current round (what the walks read is not asked again). Progress comes back as
+    /// Writes an evidence bundle of the case file into `dir`, over the current round
+    /// (what the walks read is not asked again). Progress comes back as
     /// [`Msg::ExportProgress`], the end as [`Msg::Exported`].
-    Export {
-        walks: Vec<Walked>,
-        notes: Vec<BundleNote>,
-        dir: PathBuf,
-    },
+    Export { case: Casefile, dir: PathBuf },
     /// Stops the running export (the runner's flag): it ends with a cancelled
     /// [`Msg::Exported`], leaving nothing at the destination.
     CancelExport,
@@ -122,16 +118,6 @@ pub enum ExportState {
         cancelled: bool,
         took: chrono::TimeDelta,
     },
-}
-
-/// A walk made this session, as it was last left: what an export writes.
-#[derive(Clone, Debug)]
-pub struct SessionWalk {
-    pub runbook: String,
-    pub target: Option<String>,
-    /// Step (`runbook/step`) → choice, as given.
-    pub answers: BTreeMap<String, String>,
-    pub record: WalkRecord,
 }
 
 /// What the header says about where the data comes from.
@@ -228,16 +214,6 @@ impl FilteredList {
 }
 
 #[derive(Clone, Debug)]
-pub struct Note {
-    pub at: DateTime<Utc>,
-    pub text: String,
-    /// The walk (runbook, target) it was written in; `None` on other screens.
-    pub walk: Option<(String, Option<String>)>,
-    /// `runbook target · step` the walk was at.
-    pub context: String,
-}
-
-#[derive(Clone, Debug)]
 pub struct Walk {
     pub seq: u64,
     pub runbook: String,
@@ -310,12 +286,8 @@ pub struct App {
     pub targets: Tracked<Result<Vec<TargetChoice>, String>>,
     pub target_list: FilteredList,
     pub walk: Option<Walk>,
-    /// Every walk of the session (one per runbook and target, in the order first walked),
-    /// as last left: what an export writes.
-    pub walked: Vec<SessionWalk>,
-    pub notes: Vec<Note>,
-    /// Notes already in a bundle written this session (the first so many).
-    pub notes_exported: usize,
+    /// The session's walks as last left and its notes: what an export writes.
+    pub case: Casefile,
     /// Where bundles are written (the current directory; tests set their own).
     pub export_dir: PathBuf,
     /// The export overlay's state, kept while it runs.
@@ -367,9 +339,7 @@ impl App {
             targets: Tracked::default(),
             target_list: FilteredList::default(),
             walk: None,
-            walked: Vec::new(),
-            notes: Vec::new(),
-            notes_exported: 0,
+            case: Casefile::default(),
             export_dir: PathBuf::from("."),
             export: None,
             overlay: None,
@@ -485,20 +455,12 @@ impl App {
                     let Some(record) = w.record.clone() else {
                         return Vec::new();
                     };
-                    let walked = SessionWalk {
+                    self.case.file(CaseWalk {
                         runbook: w.runbook.clone(),
                         target: w.target.clone(),
                         answers: w.answers.iter().cloned().collect(),
                         record,
-                    };
-                    match self
-                        .walked
-                        .iter_mut()
-                        .find(|s| s.runbook == walked.runbook && s.target == walked.target)
-                    {
-                        Some(s) => *s = walked,
-                        None => self.walked.push(walked),
-                    }
+                    });
                 }
                 Vec::new()
             }
@@ -517,7 +479,7 @@ impl App {
                 }) = self.export.take()
                 {
                     if let Ok(summary) = &result {
-                        self.notes_exported = self.notes_exported.max(notes);
+                        self.case.exported = self.case.exported.max(notes);
                         self.flash = Some(format!(
                             "bundle written: {}",
                             crate::text::sanitize(&summary.path.display().to_string())
@@ -567,7 +529,7 @@ impl App {
                 return Vec::new();
             }
             Action::Quit => {
-                if self.notes_unexported() == 0 {
+                if self.case.unexported() == 0 {
                     self.quit = true;
                 } else {
                     self.overlay = Some(Overlay::ConfirmQuit);
@@ -605,7 +567,7 @@ impl App {
                             (Screen::Walk, Some(w)) => Some((w.runbook.clone(), w.target.clone())),
                             _ => None,
                         };
-                        self.notes.push(Note {
+                        self.case.notes.push(Note {
                             at: self.now,
                             text,
                             walk,
@@ -613,7 +575,7 @@ impl App {
                         });
                         self.flash = Some(format!(
                             "note {} added · {} exports it with the walks in an evidence bundle",
-                            self.notes.len(),
+                            self.case.notes.len(),
                             self.keymap.label(Action::Export)
                         ));
                     }
@@ -692,11 +654,6 @@ impl App {
         Vec::new()
     }
 
-    /// Notes that no bundle written this session holds: quitting would lose them.
-    pub fn notes_unexported(&self) -> usize {
-        self.notes.len().saturating_sub(self.notes_exported)
-    }
-
     /// The export overlay: what it will write, or the running export's progress.
     fn open_export(&mut self) {
         if !matches!(self.export, Some(ExportState::Running { .. })) {
@@ -705,26 +662,10 @@ impl App {
         self.overlay = Some(Overlay::Export);
     }
 
-    /// The session's walks and notes as the bundle takes them.
+    /// The case file as it stands, for the bundle.
     fn export_job(&self) -> Job {
         Job::Export {
-            walks: self
-                .walked
-                .iter()
-                .map(|w| Walked {
-                    record: w.record.clone(),
-                    answers: w.answers.clone(),
-                })
-                .collect(),
-            notes: self
-                .notes
-                .iter()
-                .map(|n| BundleNote {
-                    at: n.at,
-                    text: n.text.clone(),
-                    context: n.walk.is_some().then(|| n.context.clone()),
-                })
-                .collect(),
+            case: self.case.clone(),
             dir: self.export_dir.clone(),
         }
     }
@@ -738,7 +679,7 @@ impl App {
                     since: self.now,
                     progress: Vec::new(),
                     cancelling: false,
-                    notes: self.notes.len(),
+                    notes: self.case.notes.len(),
                 });
                 return vec![job];
             }
@@ -1169,7 +1110,7 @@ impl App {
                 }
             }
             WalkPane::Evidence => {
-                let items = evidence_items(w, &self.notes, Some(w.evidence_selected));
+                let items = evidence_items(w, &self.case.notes, Some(w.evidence_selected));
                 match action {
                     Action::Select => {
                         if let Some(item) = items.get(w.evidence_selected) {

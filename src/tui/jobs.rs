@@ -7,7 +7,7 @@ use super::cluster_state::{self, Inputs};
 use crate::drive::collect::{Limits, Scope};
 use crate::drive::triage;
 use crate::drive::{Round, RoundState};
-use crate::evidence::bundle::{Note, Walked};
+use crate::evidence::casefile::Casefile;
 use crate::evidence::{export, redact};
 use crate::facts::Source;
 use crate::facts::{FactCache, FactLookup, FactQuery, FactResult};
@@ -144,8 +144,8 @@ async fn work(job: Job, ctx: &Context, round: &RoundState, control: &ExportContr
                 at: round.now,
             }
         }
-        Job::Export { walks, notes, dir } => {
-            Msg::Exported(export_bundle(&walks, &notes, &dir, ctx, round, control).await)
+        Job::Export { case, dir } => {
+            Msg::Exported(export_bundle(&case, &dir, ctx, round, control).await)
         }
         Job::CancelExport => {
             control.cancel.store(true, Ordering::SeqCst);
@@ -159,8 +159,7 @@ async fn work(job: Job, ctx: &Context, round: &RoundState, control: &ExportContr
 /// redaction rules. Cancelled while collecting, it stops at once; while writing, at the
 /// next file; either way nothing is left at the destination.
 async fn export_bundle(
-    walks: &[Walked],
-    notes: &[Note],
+    case: &Casefile,
     dir: &Path,
     ctx: &Context,
     round: &RoundState,
@@ -183,8 +182,7 @@ async fn export_bundle(
         &*ctx.source,
         &round.cache,
         &ctx.catalog,
-        walks,
-        notes,
+        case,
         round.now,
         options,
         &progress,

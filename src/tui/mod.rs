@@ -103,12 +103,12 @@ impl Runner {
             ));
         }
         match &job {
-            Job::Export { walks, notes, dir } => {
+            Job::Export { case, dir } => {
                 // Each export its own flag: an Esc meant for the last one cannot stop it.
                 self.export.cancel = Arc::new(AtomicBool::new(false));
                 tracing::debug!(
-                    walks = walks.len(),
-                    notes = notes.len(),
+                    walks = case.walks.len(),
+                    notes = case.notes.len(),
                     dir = %dir.display(),
                     "job: export"
                 );

@@ -280,11 +280,11 @@ async fn quitting_with_notes_asks_first() {
     h.key(KeyCode::Char('n')).await;
     h.type_text("paged by alertmanager").await;
     h.key(KeyCode::Enter).await;
-    assert_eq!(h.app.notes.len(), 1);
-    assert_eq!(h.app.notes[0].text, "paged by alertmanager");
-    assert_eq!(h.app.notes[0].at, clock());
+    assert_eq!(h.app.case.notes.len(), 1);
+    assert_eq!(h.app.case.notes[0].text, "paged by alertmanager");
+    assert_eq!(h.app.case.notes[0].at, clock());
     assert!(
-        h.app.notes[0]
+        h.app.case.notes[0]
             .context
             .starts_with("pod-evictions insights/")
     );
@@ -597,8 +597,8 @@ async fn export_writes_a_bundle_that_verifies_and_walks_the_same() {
     let flash = h.app.flash.clone().unwrap();
     assert!(flash.contains("note 1 added"), "{flash}");
     assert!(!flash.contains("not in this build"), "{flash}");
-    assert_eq!(h.app.walked.len(), 1);
-    let walked = h.app.walked[0].clone();
+    assert_eq!(h.app.case.walks.len(), 1);
+    let walked = h.app.case.walks[0].clone();
     assert_eq!(walked.runbook, "pod-evictions");
 
     // What will be written, before anything is: drawn with a fixed folder.
@@ -690,7 +690,7 @@ async fn export_writes_a_bundle_that_verifies_and_walks_the_same() {
     // The note is in a bundle now: quitting does not ask.
     h.key(KeyCode::Esc).await;
     assert!(h.app.overlay.is_none());
-    assert_eq!(h.app.notes_unexported(), 0);
+    assert_eq!(h.app.case.unexported(), 0);
     h.key(KeyCode::Char('q')).await;
     assert!(h.app.quit, "the notes are exported: no confirmation");
 }
@@ -712,7 +712,7 @@ async fn esc_cancels_a_running_export_and_nothing_is_written() {
         .app
         .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     assert!(
-        matches!(export.as_slice(), [Job::Export { walks, notes, .. }] if walks.len() == 1 && notes.len() == 1)
+        matches!(export.as_slice(), [Job::Export { case, .. }] if case.walks.len() == 1 && case.notes.len() == 1)
     );
     h.app
         .update(Msg::ExportProgress("collecting 12 object lists".into()));

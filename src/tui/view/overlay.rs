@@ -65,7 +65,7 @@ pub fn draw(frame: &mut Frame, body: Rect, app: &App, overlay: &Overlay, theme: 
                     Line::styled(
                         format!(
                             "▲ {} note(s) are in no bundle yet and will be lost.",
-                            app.notes_unexported()
+                            app.case.unexported()
                         ),
                         theme.style(Slot::Warn),
                     ),
@@ -125,7 +125,7 @@ fn export(frame: &mut Frame, body: Rect, app: &App, theme: &Theme) {
     let dir = app.export_dir.display().to_string();
     let title = match &app.export {
         None | Some(ExportState::Ready) => {
-            let (walks, notes) = (app.walked.len(), app.notes.len());
+            let (walks, notes) = (app.case.walks.len(), app.case.notes.len());
             for l in prose(
                 &format!(
                     "Writes what this session's {walks} walk(s) read, a baseline of the \
@@ -157,7 +157,7 @@ file:"
                 lines.push(Line::raw(format!("{lead}{row}")));
             }
             lines.push(Line::raw(""));
-            if app.walked.is_empty() {
+            if app.case.walks.is_empty() {
                 lines.push(Line::styled(
                     fit(
                         "No walk yet: the bundle holds the baseline and notes.",
@@ -167,7 +167,7 @@ file:"
                 ));
             }
             const SHOWN: usize = 5;
-            for w in app.walked.iter().take(SHOWN) {
+            for w in app.case.walks.iter().take(SHOWN) {
                 // The conclusion before the target: a long name is what gets cut.
                 let end = match &w.record.conclusion {
                     Some(c) => format!("→ {}", c.code),
@@ -182,9 +182,9 @@ file:"
                     inner_width,
                 )));
             }
-            if app.walked.len() > SHOWN {
+            if app.case.walks.len() > SHOWN {
                 lines.push(Line::styled(
-                    format!("  … and {} more", app.walked.len() - SHOWN),
+                    format!("  … and {} more", app.case.walks.len() - SHOWN),
                     muted,
                 ));
             }

@@ -688,7 +688,7 @@ Nothing is reported that was not observed.",
 }
 
 fn draw_evidence(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) {
-    let items = evidence_items(w, &app.notes, None);
+    let items = evidence_items(w, &app.case.notes, None);
     let title = format!(
         " Evidence · {} item(s){} ",
         items.len(),
