@@ -2,8 +2,8 @@
 //! CEL environment) and answers with one [`Msg`]. The runner spawns these off the
 //! render loop; tests await them directly.
 
-use super::app::{ExportSummary, Job, Msg};
 use super::cluster_state::{self, Inputs};
+use super::msg::{ExportSummary, Job, Msg};
 use crate::drive::collect::{Limits, Scope};
 use crate::drive::triage;
 use crate::drive::{Round, RoundState};
