@@ -104,46 +104,47 @@ impl Viewer {
     /// A key; `false` when it closes the viewer. While a search is typed, keys are its
     /// text.
     pub fn on_key(&mut self, key: KeyEvent, keymap: &Keymap) -> bool {
-        let v = self;
-        if v.searching {
+        if self.searching {
             match key.code {
                 KeyCode::Enter => {
-                    v.searching = false;
-                    v.run_search();
+                    self.searching = false;
+                    self.run_search();
                 }
                 KeyCode::Esc => {
-                    v.searching = false;
-                    v.search.clear();
-                    v.matches.clear();
+                    self.searching = false;
+                    self.search.clear();
+                    self.matches.clear();
                 }
                 KeyCode::Backspace => {
-                    v.search.pop();
+                    self.search.pop();
                 }
                 KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    v.search.push(c)
+                    self.search.push(c)
                 }
                 _ => {}
             }
             return true;
         }
         match Key::from_event(&key).and_then(|k| keymap.action(&k)) {
-            Some(Action::Back) if !v.matches.is_empty() => {
-                v.matches.clear();
-                v.search.clear();
-                v.current = None;
+            Some(Action::Back) if !self.matches.is_empty() => {
+                self.matches.clear();
+                self.search.clear();
+                self.current = None;
             }
             Some(Action::Back) | Some(Action::Quit) => return false,
-            Some(Action::Up) => v.scroll = v.scroll.saturating_sub(1),
-            Some(Action::Down) => v.scroll = (v.scroll + 1).min(v.max_scroll()),
-            Some(Action::PageUp) => v.scroll = v.scroll.saturating_sub(v.page),
-            Some(Action::PageDown) => v.scroll = (v.scroll + v.page).min(v.max_scroll()),
-            Some(Action::Top) => v.scroll = 0,
-            Some(Action::Bottom) => v.scroll = v.max_scroll(),
-            Some(Action::Filter) => {
-                v.searching = true;
-                v.search.clear();
+            Some(Action::Up) => self.scroll = self.scroll.saturating_sub(1),
+            Some(Action::Down) => self.scroll = (self.scroll + 1).min(self.max_scroll()),
+            Some(Action::PageUp) => self.scroll = self.scroll.saturating_sub(self.page),
+            Some(Action::PageDown) => {
+                self.scroll = (self.scroll + self.page).min(self.max_scroll())
             }
-            Some(Action::Select) => v.next_match(),
+            Some(Action::Top) => self.scroll = 0,
+            Some(Action::Bottom) => self.scroll = self.max_scroll(),
+            Some(Action::Filter) => {
+                self.searching = true;
+                self.search.clear();
+            }
+            Some(Action::Select) => self.next_match(),
             _ => {}
         }
         true
@@ -163,32 +164,39 @@ impl Viewer {
     }
 
     pub fn draw(&self, frame: &mut Frame, body: Rect, theme: &Theme) {
-        let v = self;
         let area = body;
         frame.render_widget(Clear, area);
-        let pos = format!("{}/{}", (v.scroll + 1).min(v.lines.len()), v.lines.len());
-        let search = if v.searching {
-            format!(" · /{}█", one_line(&v.search))
-        } else if !v.search.is_empty() {
-            format!(" · “{}” {} match(es)", one_line(&v.search), v.matches.len())
+        let pos = format!(
+            "{}/{}",
+            (self.scroll + 1).min(self.lines.len()),
+            self.lines.len()
+        );
+        let search = if self.searching {
+            format!(" · /{}█", one_line(&self.search))
+        } else if !self.search.is_empty() {
+            format!(
+                " · “{}” {} match(es)",
+                one_line(&self.search),
+                self.matches.len()
+            )
         } else {
             String::new()
         };
         let title = fit(
-            &format!(" {} · {pos}{search} ", one_line(&v.title)),
+            &format!(" {} · {pos}{search} ", one_line(&self.title)),
             area.width.saturating_sub(4) as usize,
         );
         let block = pane(title, true, theme);
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let width = inner.width as usize;
-        let needle = v.search.to_lowercase();
+        let needle = self.search.to_lowercase();
         let room = inner.height as usize;
         let mut lines: Vec<Line> = Vec::new();
         // Long lines wrap (a log line must be readable whole); scrolling and search count
         // the lines of the text, not of the screen.
-        for (i, l) in v.lines.iter().enumerate().skip(v.scroll) {
-            let style = if !needle.is_empty() && v.matches.contains(&i) {
+        for (i, l) in self.lines.iter().enumerate().skip(self.scroll) {
+            let style = if !needle.is_empty() && self.matches.contains(&i) {
                 theme.style(Slot::Selection)
             } else {
                 ratatui::style::Style::default()

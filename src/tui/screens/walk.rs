@@ -179,7 +179,6 @@ impl WalkScreen {
     }
 
     pub fn on_action(&mut self, action: Action, shared: &Shared, notes: &[Note]) -> Step {
-        let w = self;
         if action == Action::Rerun {
             return Step::Rewalk {
                 fresh: true,
@@ -187,27 +186,27 @@ impl WalkScreen {
             };
         }
         if action == Action::Back {
-            if w.focus != WalkPane::Path {
-                w.focus = WalkPane::Path;
+            if self.focus != WalkPane::Path {
+                self.focus = WalkPane::Path;
                 return Step::Stay;
             }
             return Step::Home;
         }
         if action == Action::NextPane {
-            w.focus = match w.focus {
+            self.focus = match self.focus {
                 WalkPane::Path => WalkPane::Detail,
                 WalkPane::Detail => WalkPane::Evidence,
                 WalkPane::Evidence => WalkPane::Path,
             };
             return Step::Stay;
         }
-        let Some(record) = w.record.clone() else {
+        let Some(record) = self.record.clone() else {
             return Step::Stay;
         };
-        match w.focus {
+        match self.focus {
             WalkPane::Path => match action {
                 Action::Select => {
-                    let Some(step) = record.path.get(w.path_selected) else {
+                    let Some(step) = record.path.get(self.path_selected) else {
                         // The conclusion row: read it, or follow it to the next runbook.
                         if let Some(follow) =
                             record.conclusion.as_ref().and_then(|c| c.follow_up.clone())
@@ -217,11 +216,11 @@ impl WalkScreen {
                                 .as_ref()
                                 .map(|c| c.code.clone())
                                 .unwrap_or_default();
-                            let mut trail = w.trail.clone();
+                            let mut trail = self.trail.clone();
                             trail.push(format!(
                                 "{} {} → {code}",
-                                w.runbook,
-                                w.target.as_deref().unwrap_or("(cluster)")
+                                self.runbook,
+                                self.target.as_deref().unwrap_or("(cluster)")
                             ));
                             return Step::Walk {
                                 runbook: follow.runbook,
@@ -229,16 +228,16 @@ impl WalkScreen {
                                 trail,
                             };
                         }
-                        w.focus = WalkPane::Detail;
+                        self.focus = WalkPane::Detail;
                         return Step::Stay;
                     };
                     match step.outcome {
                         Outcome::Answered => {
                             // Back-track: forget this answer and every later one, and ask again.
                             let key = format!("{}/{}", step.runbook, step.step);
-                            if let Some(i) = w.answers.iter().position(|(k, _)| *k == key) {
-                                w.previous_answer = Some(w.answers[i].1.clone());
-                                w.answers.truncate(i);
+                            if let Some(i) = self.answers.iter().position(|(k, _)| *k == key) {
+                                self.previous_answer = Some(self.answers[i].1.clone());
+                                self.answers.truncate(i);
                             }
                             return Step::Rewalk {
                                 fresh: false,
@@ -248,31 +247,31 @@ impl WalkScreen {
                                 )),
                             };
                         }
-                        _ => w.focus = WalkPane::Detail,
+                        _ => self.focus = WalkPane::Detail,
                     }
                 }
                 a => {
                     let rows = rows_of(&record);
-                    move_in(&mut w.path_selected, rows, a);
-                    w.detail_scroll = 0;
+                    move_in(&mut self.path_selected, rows, a);
+                    self.detail_scroll = 0;
                 }
             },
             WalkPane::Detail => {
                 let page = shared.viewport.1.saturating_sub(12).max(1);
-                let asking = w.asking();
+                let asking = self.asking();
                 let choices = record.question.as_ref().map_or(0, |q| q.choices.len());
                 match action {
                     Action::Select if asking => {
                         let Some(q) = &record.question else {
                             return Step::Stay;
                         };
-                        let Some(choice) = q.choices.get(w.choice_selected) else {
+                        let Some(choice) = q.choices.get(self.choice_selected) else {
                             return Step::Stay;
                         };
                         let key = format!("{}/{}", q.runbook, q.step);
-                        w.answers.retain(|(k, _)| *k != key);
-                        w.answers.push((key, choice.id.clone()));
-                        w.previous_answer = None;
+                        self.answers.retain(|(k, _)| *k != key);
+                        self.answers.push((key, choice.id.clone()));
+                        self.previous_answer = None;
                         return Step::Rewalk {
                             fresh: false,
                             flash: Some(format!(
@@ -282,29 +281,31 @@ impl WalkScreen {
                         };
                     }
                     Action::Up | Action::Down | Action::Top | Action::Bottom if asking => {
-                        move_in(&mut w.choice_selected, choices, action)
+                        move_in(&mut self.choice_selected, choices, action)
                     }
-                    Action::Up => w.detail_scroll = w.detail_scroll.saturating_sub(1),
-                    Action::Down => w.detail_scroll = w.detail_scroll.saturating_add(1),
-                    Action::PageUp => w.detail_scroll = w.detail_scroll.saturating_sub(page),
-                    Action::PageDown => w.detail_scroll = w.detail_scroll.saturating_add(page),
-                    Action::Top => w.detail_scroll = 0,
+                    Action::Up => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+                    Action::Down => self.detail_scroll = self.detail_scroll.saturating_add(1),
+                    Action::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(page),
+                    Action::PageDown => {
+                        self.detail_scroll = self.detail_scroll.saturating_add(page)
+                    }
+                    Action::Top => self.detail_scroll = 0,
                     // The view clamps this to the last page.
-                    Action::Bottom => w.detail_scroll = u16::MAX,
+                    Action::Bottom => self.detail_scroll = u16::MAX,
                     _ => {}
                 }
             }
             WalkPane::Evidence => {
-                let items = evidence_items(w, notes, Some(w.evidence_selected));
+                let items = evidence_items(self, notes, Some(self.evidence_selected));
                 match action {
                     Action::Select => {
-                        if let Some(item) = items.get(w.evidence_selected) {
+                        if let Some(item) = items.get(self.evidence_selected) {
                             let viewer = Viewer::new(item.title.clone(), item.body.clone())
                                 .fitted(shared.viewport.1);
                             return Step::View(viewer);
                         }
                     }
-                    a => move_in(&mut w.evidence_selected, items.len(), a),
+                    a => move_in(&mut self.evidence_selected, items.len(), a),
                 }
             }
         }
