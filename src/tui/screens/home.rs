@@ -193,15 +193,17 @@ impl HomeScreen {
     }
 }
 
-pub fn draw(frame: &mut Frame, area: Rect, home: &HomeScreen, shared: &Shared, theme: &Theme) {
-    let warnings_rows = ((area.height as usize).saturating_sub(15) / 2).clamp(3, 12) as u16;
-    let [state, suggestions] = Layout::vertical([
-        Constraint::Length(4 + 1 + warnings_rows + 2),
-        Constraint::Min(6),
-    ])
-    .areas(area);
-    draw_state(frame, state, home, shared, theme);
-    draw_suggestions(frame, suggestions, home, shared, theme);
+impl HomeScreen {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared, theme: &Theme) {
+        let warnings_rows = ((area.height as usize).saturating_sub(15) / 2).clamp(3, 12) as u16;
+        let [state, suggestions] = Layout::vertical([
+            Constraint::Length(4 + 1 + warnings_rows + 2),
+            Constraint::Min(6),
+        ])
+        .areas(area);
+        draw_state(frame, state, self, shared, theme);
+        draw_suggestions(frame, suggestions, self, shared, theme);
+    }
 }
 
 pub fn severity_label(s: Severity) -> (&'static str, Slot) {

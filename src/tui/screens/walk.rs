@@ -473,39 +473,43 @@ pub fn evidence_items(walk: &WalkScreen, notes: &[Note], open: Option<usize>) ->
     items
 }
 
-pub fn draw(
-    frame: &mut Frame,
-    area: Rect,
-    w: &WalkScreen,
-    shared: &Shared,
-    notes: &[Note],
-    theme: &Theme,
-) {
-    if area.width >= 120 {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(area);
-        let [path, evidence] =
-            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-        draw_path(frame, path, shared, w, theme);
-        draw_evidence(frame, evidence, w, shared, notes, theme);
-        draw_detail(frame, right, shared, w, theme);
-    } else {
-        let rows = w.record.as_ref().map_or(1, rows_of) as u16;
-        let trail = w.trail.len().min(2) as u16;
-        // A question needs the room for its command and choices; the path above it
-        // keeps its last steps (the rest scrolls).
-        let asking = w.asking() && w.focus == WalkPane::Detail;
-        let most = if asking { 5 } else { area.height * 2 / 5 };
-        let path_h = (rows + trail + 2).clamp(4, most.max(4));
-        let [path, bottom] =
-            Layout::vertical([Constraint::Length(path_h), Constraint::Min(5)]).areas(area);
-        draw_path(frame, path, shared, w, theme);
-        // One pane below at this width: the evidence when it has the focus, else detail.
-        if w.focus == WalkPane::Evidence {
-            draw_evidence(frame, bottom, w, shared, notes, theme);
+impl WalkScreen {
+    /// `notes`: the case file's, shown with the evidence.
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        shared: &Shared,
+        notes: &[Note],
+        theme: &Theme,
+    ) {
+        if area.width >= 120 {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                    .areas(area);
+            let [path, evidence] =
+                Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(left);
+            draw_path(frame, path, shared, self, theme);
+            draw_evidence(frame, evidence, self, shared, notes, theme);
+            draw_detail(frame, right, shared, self, theme);
         } else {
-            draw_detail(frame, bottom, shared, w, theme);
+            let rows = self.record.as_ref().map_or(1, rows_of) as u16;
+            let trail = self.trail.len().min(2) as u16;
+            // A question needs the room for its command and choices; the path above it
+            // keeps its last steps (the rest scrolls).
+            let asking = self.asking() && self.focus == WalkPane::Detail;
+            let most = if asking { 5 } else { area.height * 2 / 5 };
+            let path_h = (rows + trail + 2).clamp(4, most.max(4));
+            let [path, bottom] =
+                Layout::vertical([Constraint::Length(path_h), Constraint::Min(5)]).areas(area);
+            draw_path(frame, path, shared, self, theme);
+            // One pane below at this width: the evidence when it has the focus, else detail.
+            if self.focus == WalkPane::Evidence {
+                draw_evidence(frame, bottom, self, shared, notes, theme);
+            } else {
+                draw_detail(frame, bottom, shared, self, theme);
+            }
         }
     }
 }

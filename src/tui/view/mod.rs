@@ -12,7 +12,6 @@ pub mod widgets;
 use super::app::{App, Overlay, Screen};
 use super::overlays::note::NoteInput;
 use super::overlays::{help, quit};
-use super::screens::{home, walk};
 use super::theme::{Slot, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -39,12 +38,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     draw_header(frame, header, app, theme);
     let shared = &app.shared;
     match app.screen {
-        Screen::Home => home::draw(frame, body, &app.home, shared, theme),
+        Screen::Home => app.home.draw(frame, body, shared, theme),
         Screen::Runbooks => app.runbooks.draw(frame, body, shared, theme),
         Screen::Targets => app.targets.draw(frame, body, shared, theme),
         Screen::Walk => {
             if let Some(w) = &app.walk {
-                walk::draw(frame, body, w, shared, &app.case.notes, theme);
+                w.draw(frame, body, shared, &app.case.notes, theme);
             }
         }
     }
