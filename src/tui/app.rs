@@ -38,6 +38,7 @@ pub enum Screen {
     Walk,
 }
 
+/// At most one window over the screen; while open it takes every key.
 #[derive(Clone, Debug)]
 pub enum Overlay {
     Help,
@@ -99,7 +100,7 @@ impl App {
 
     /// The jobs to start with.
     pub fn start(&mut self) -> Vec<Job> {
-        vec![self.home.triage(false, &self.shared)]
+        vec![self.home.start_triage(false, &self.shared)]
     }
 
     /// Live suggestions go stale: refreshed while home is shown, one triage at a time.

@@ -45,7 +45,6 @@ impl NoteInput {
     }
 
     pub fn draw(&self, frame: &mut Frame, body: Rect, theme: &Theme) {
-        let input = &self.input;
         let area = centered(body, 70, 5);
         frame.render_widget(Clear, area);
         let block = pane(" Add a note to the walk (timestamped) ", true, theme);
@@ -54,7 +53,7 @@ impl NoteInput {
         let width = inner.width as usize;
         // The end of a long note stays visible as it is typed.
         let shown: String = {
-            let s = one_line(input);
+            let s = one_line(&self.input);
             let n = s.chars().count();
             s.chars()
                 .skip(n.saturating_sub(width.saturating_sub(2)))

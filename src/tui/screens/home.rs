@@ -63,7 +63,7 @@ impl HomeScreen {
 
     /// Triage over a round; offline the same round answers the state panel, so it is
     /// loading too (live, watches answer it).
-    pub fn triage(&mut self, fresh: bool, shared: &Shared) -> Job {
+    pub fn start_triage(&mut self, fresh: bool, shared: &Shared) -> Job {
         self.triage.loading_since = Some(shared.now);
         if !shared.source.live {
             self.state.loading_since = Some(shared.now);
@@ -172,7 +172,7 @@ impl HomeScreen {
                     select,
                 };
             }
-            Action::Rerun => return Step::Jobs(vec![self.triage(true, shared)]),
+            Action::Rerun => return Step::Jobs(vec![self.start_triage(true, shared)]),
             _ => {}
         }
         Step::Stay
