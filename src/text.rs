@@ -338,7 +338,11 @@ pub fn wrap(s: &str, width: usize, indent: &str) -> Vec<String> {
             }
             pieces.push(word);
         }
-        lines.extend(fill(pieces, avail).into_iter().map(|l| format!("{indent}{l}")));
+        lines.extend(
+            fill(pieces, avail)
+                .into_iter()
+                .map(|l| format!("{indent}{l}")),
+        );
     }
     while lines.last().is_some_and(|l| l.trim().is_empty()) && lines.len() > 1 {
         lines.pop();

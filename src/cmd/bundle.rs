@@ -4,7 +4,8 @@ use super::{CmdError, Exit, Io, open};
 use crate::cli::{BundleArgs, BundleCommand, LiveArgs, SourceArgs};
 use crate::config::Settings;
 use crate::drive::{Session, collect, triage};
-use crate::evidence::{archive, bundle as assemble, export, redact};
+use crate::evidence::casefile::{CaseWalk, Casefile};
+use crate::evidence::{archive, export, redact};
 use crate::runbook::Catalog;
 use crate::runbook::format::WhenAbsent;
 use crate::runbook::invoke;
@@ -78,7 +79,7 @@ pub async fn bundle(
     };
     let session = Session::new(open::source(&source_args, io).await?);
     let round = session.round(catalog);
-    let mut walks: Vec<assemble::Walked> = Vec::new();
+    let mut case = Casefile::default();
     for (runbook, target, answers) in &planned {
         if let Some(t) = target {
             round
@@ -116,9 +117,13 @@ pub async fn bundle(
                     |c| c.code.clone()
                 )
             );
-            walks.push(assemble::Walked {
-                record,
+            // Every walk asked for is written, even one asked twice (unlike the
+            // interface, where walking again revises the case).
+            case.walks.push(CaseWalk {
+                runbook: runbook.id.clone(),
+                target: t,
                 answers: answers.clone(),
+                record,
             });
         }
     }
@@ -147,8 +152,7 @@ pub async fn bundle(
         &*session.source,
         round.cache,
         catalog,
-        &walks,
-        &[],
+        &case,
         round.env.now(),
         options,
         &progress,
@@ -168,6 +172,6 @@ pub async fn bundle(
         w.errors,
         w.redactions
     );
-    let records: Vec<_> = walks.into_iter().map(|w| w.record).collect();
+    let records: Vec<_> = case.walks.into_iter().map(|w| w.record).collect();
     Ok(super::run::most_serious(&records))
 }

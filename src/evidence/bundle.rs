@@ -3,13 +3,14 @@
 //! walked, the engineer's notes, a postmortem report, and what failed, was cut or was
 //! redacted — everything redacted before it is written, and hashed in the manifest.
 
+use super::casefile::{CaseWalk, Note};
 use super::redact::{Redactor, Report as Redactions};
 use super::report::{self, Format};
 use crate::drive::collect::{Capture, CollectError, Collected};
 use crate::facts::EksQuery;
 use crate::facts::SourceInfo;
 use crate::runbook::Catalog;
-use crate::runbook::record::{Status, WalkRecord};
+use crate::runbook::record::Status;
 use crate::text::sanitize;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -20,26 +21,10 @@ use std::fmt::Write;
 /// The bundle layout's version, in `manifest.json`.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One walk as the engineer left it.
-#[derive(Clone, Debug)]
-pub struct Walked {
-    pub record: WalkRecord,
-    /// Step id → choice id, as given.
-    pub answers: BTreeMap<String, String>,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct Note {
-    pub at: DateTime<Utc>,
-    pub text: String,
-    /// What the note was written on (`pvc-pending · shop/data-0`), if anything.
-    pub context: Option<String>,
-}
-
 pub struct Input<'a> {
     pub info: &'a SourceInfo,
     pub catalog: &'a Catalog,
-    pub walks: &'a [Walked],
+    pub walks: &'a [CaseWalk],
     pub notes: &'a [Note],
     pub collected: Collected,
     /// "Now" of the walks: the bundle's snapshot is captured as of then, so ages and
@@ -240,8 +225,7 @@ pub fn files(input: Input<'_>) -> Files {
             notes_md,
             "- **{}**{} — {}",
             stamp(n.at),
-            n.context
-                .as_deref()
+            n.written_on()
                 .map(|c| format!(" ({})", sanitize(c)))
                 .unwrap_or_default(),
             sanitize(&n.text).replace('\n', "\n  ")
@@ -303,7 +287,7 @@ pub fn files(input: Input<'_>) -> Files {
 fn postmortem(
     info: &SourceInfo,
     top: &str,
-    walks: &[Walked],
+    walks: &[CaseWalk],
     notes: &[Note],
     errors: &[CollectError],
     started: DateTime<Utc>,

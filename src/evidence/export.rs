@@ -2,7 +2,8 @@
 //! write atomically. One path for `ktriage bundle` and the interface's export.
 
 use super::archive;
-use super::bundle::{self, Note, Walked};
+use super::bundle;
+use super::casefile::Casefile;
 use super::redact::Redactor;
 use crate::drive::collect::{self, Limits, Scope};
 use crate::facts::FactCache;
@@ -30,23 +31,26 @@ pub struct Written {
     pub redactions: usize,
 }
 
-/// Collects what `walks` read (through `cache`, the round they were walked in, so nothing
-/// is asked twice) and the baseline, and writes the bundle. `progress` hears each phase;
+/// Collects what the case file's walks read (through `cache`, the round they were walked
+/// in, so nothing is asked twice) and the baseline, and writes the bundle. `progress` hears each phase;
 /// `cancel` stops it, leaving nothing at the final path.
 #[allow(clippy::too_many_arguments)]
 pub async fn export(
     source: &dyn Source,
     cache: &FactCache,
     catalog: &Catalog,
-    walks: &[Walked],
-    notes: &[Note],
+    case: &Casefile,
     now: DateTime<Utc>,
     options: Options<'_>,
     progress: &(dyn Fn(String) + Send + Sync),
     cancel: &AtomicBool,
 ) -> Result<Written, String> {
     let started = crate::clock::now();
-    let plan = collect::plan(walks.iter().map(|w| &w.record), catalog, &options.scope);
+    let plan = collect::plan(
+        case.walks.iter().map(|w| &w.record),
+        catalog,
+        &options.scope,
+    );
     let collected = collect::collect(source, cache, plan, &options.limits, now, progress).await;
     if cancel.load(std::sync::atomic::Ordering::Relaxed) {
         return Err("export cancelled; nothing was written".into());
@@ -56,8 +60,8 @@ pub async fn export(
     let files = bundle::files(bundle::Input {
         info: source.info(),
         catalog,
-        walks,
-        notes,
+        walks: &case.walks,
+        notes: &case.notes,
         collected,
         now,
         started,

@@ -2,6 +2,7 @@
 
 pub mod archive;
 pub mod bundle;
+pub mod casefile;
 pub mod export;
 pub mod redact;
 pub mod report;

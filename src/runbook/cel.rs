@@ -110,7 +110,10 @@ fn outside_strings(source: &str) -> impl Iterator<Item = Scanned> + '_ {
 /// line and column).
 fn too_deep(source: &str) -> Option<(usize, usize)> {
     let mut depth = 0usize;
-    for Scanned { c, line, column, .. } in outside_strings(source) {
+    for Scanned {
+        c, line, column, ..
+    } in outside_strings(source)
+    {
         match c {
             '(' | '[' | '{' => {
                 depth += 1;

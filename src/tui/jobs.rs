@@ -2,12 +2,12 @@
 //! CEL environment) and answers with one [`Msg`]. The runner spawns these off the
 //! render loop; tests await them directly.
 
-use super::app::{ExportSummary, Job, Msg};
 use super::cluster_state::{self, Inputs};
+use super::msg::{ExportSummary, Job, Msg};
 use crate::drive::collect::{Limits, Scope};
 use crate::drive::triage;
 use crate::drive::{Round, RoundState};
-use crate::evidence::bundle::{Note, Walked};
+use crate::evidence::casefile::Casefile;
 use crate::evidence::{export, redact};
 use crate::facts::Source;
 use crate::facts::{FactCache, FactLookup, FactQuery, FactResult};
@@ -143,8 +143,8 @@ async fn work(job: Job, ctx: &Context, round: &RoundState, control: &ExportContr
                 at: round.now,
             }
         }
-        Job::Export { walks, notes, dir } => {
-            Msg::Exported(export_bundle(&walks, &notes, &dir, ctx, round, control).await)
+        Job::Export { case, dir } => {
+            Msg::Exported(export_bundle(&case, &dir, ctx, round, control).await)
         }
         Job::CancelExport => {
             control.cancel.store(true, Ordering::SeqCst);
@@ -158,8 +158,7 @@ async fn work(job: Job, ctx: &Context, round: &RoundState, control: &ExportContr
 /// redaction rules. Cancelled while collecting, it stops at once; while writing, at the
 /// next file; either way nothing is left at the destination.
 async fn export_bundle(
-    walks: &[Walked],
-    notes: &[Note],
+    case: &Casefile,
     dir: &Path,
     ctx: &Context,
     round: &RoundState,
@@ -182,8 +181,7 @@ async fn export_bundle(
         &*ctx.source,
         &round.cache,
         &ctx.catalog,
-        walks,
-        notes,
+        case,
         round.now,
         options,
         &progress,

@@ -9,16 +9,22 @@ pub mod app;
 pub mod cluster_state;
 pub mod jobs;
 pub mod keymap;
+pub mod msg;
+pub mod overlays;
+pub mod screens;
+pub mod shared;
 pub mod theme;
 pub mod view;
 
 use crate::drive::RoundState;
-use app::{App, Job, Msg, Screen, SourceSummary};
+use app::App;
 use chrono::{DateTime, Utc};
 use crossterm::event::{Event, EventStream};
 use futures_util::StreamExt;
 use jobs::{Context, ExportControl};
 use keymap::Keymap;
+use msg::{Job, Msg};
+use shared::SourceSummary;
 use std::io::{IsTerminal, Stdout};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -103,12 +109,12 @@ impl Runner {
             ));
         }
         match &job {
-            Job::Export { walks, notes, dir } => {
+            Job::Export { case, dir } => {
                 // Each export its own flag: an Esc meant for the last one cannot stop it.
                 self.export.cancel = Arc::new(AtomicBool::new(false));
                 tracing::debug!(
-                    walks = walks.len(),
-                    notes = notes.len(),
+                    walks = case.walks.len(),
+                    notes = case.notes.len(),
                     dir = %dir.display(),
                     "job: export"
                 );
@@ -248,9 +254,8 @@ pub async fn run(opened: Opened, catalog: Arc<Catalog>, options: Options) -> Res
             },
             _ = tick.tick() => Msg::Tick(crate::clock::now()),
             _ = refresh.tick(), if opened.live.is_some() => {
-                if app.screen == Screen::Home && app.triage.loading_since.is_none() {
-                    app.triage.loading_since = Some(app.now);
-                    runner.spawn(Job::Triage { fresh: true });
+                for job in app.refresh_live() {
+                    runner.spawn(job);
                 }
                 Msg::Tick(crate::clock::now())
             }

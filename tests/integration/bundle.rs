@@ -199,6 +199,7 @@ async fn no_planted_secret_reaches_the_archive() {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use ktriage::drive::collect;
+    use ktriage::evidence::casefile::Note;
     use ktriage::evidence::{archive, bundle, redact};
     use ktriage::facts::Source;
     use ktriage::facts::{EksQuery, FactQuery, LogEventsQuery};
@@ -313,12 +314,13 @@ async fn no_planted_secret_reaches_the_archive() {
         catalog: &Catalog::load(&[]),
         walks: &[],
         notes: &[
-            bundle::Note {
+            Note {
                 at: now,
                 text: "pasted by mistake: AKIA2E0A8F3B5C7D9E1F".into(),
-                context: None,
+                walk: None,
+                context: "home".into(),
             },
-            bundle::Note {
+            Note {
                 at: now,
                 text: format!(
                     "the pull secret decodes to {}",
@@ -328,7 +330,8 @@ async fn no_planted_secret_reaches_the_archive() {
                             .encode(format!("bot:{NOTE_PASSWORD}"))
                     ))
                 ),
-                context: Some("pvc-pending · shop/data-0".into()),
+                walk: Some(("pvc-pending".into(), Some("shop/data-0".into()))),
+                context: "pvc-pending · shop/data-0".into(),
             },
         ],
         collected,

@@ -626,9 +626,9 @@ async fn the_interface_reads_the_same_cluster_live_as_offline() {
     use ktriage::drive::RoundState;
     use ktriage::source::live::watch::Freshness;
     use ktriage::source::live::{LiveOptions, LiveSource, connect};
-    use ktriage::tui::app::{Job, Msg};
     use ktriage::tui::cluster_state::panel_specs;
     use ktriage::tui::jobs::{Context, execute};
+    use ktriage::tui::msg::{Job, Msg};
     let fixture = root().join("tests/fixtures/evict-memory-pressure");
     let served = serve(&fixture, ServeOptions::default()).await;
     let snapshot: Arc<dyn Source> = Arc::new(Snapshot::open(&fixture).unwrap());

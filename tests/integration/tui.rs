@@ -11,10 +11,13 @@ use ktriage::runbook::Catalog;
 use ktriage::runbook::format::Severity;
 use ktriage::runbook::record::Status;
 use ktriage::source::snapshot::Snapshot;
-use ktriage::tui::app::{App, ExportState, Job, Msg, Overlay, Screen, WalkPane};
+use ktriage::tui::app::{App, Overlay, Screen};
 use ktriage::tui::cluster_state::{ClusterState, PodCounts, WarningLine};
 use ktriage::tui::jobs::{self, Context, ExportControl};
 use ktriage::tui::keymap::Keymap;
+use ktriage::tui::msg::{Job, Msg};
+use ktriage::tui::overlays::export::ExportState;
+use ktriage::tui::screens::walk::WalkPane;
 use ktriage::tui::theme::{self, Theme};
 use ktriage::tui::{summary_of, view};
 use ratatui::Terminal;
@@ -158,7 +161,7 @@ impl Harness {
 
     /// Moves the home cursor to the suggestion for `runbook` on `target`.
     async fn select_suggestion(&mut self, runbook: &str, target: &str) {
-        let report = self.app.triage.value.as_ref().unwrap();
+        let report = self.app.home.triage.value.as_ref().unwrap();
         let i = report
             .suggestions
             .iter()
@@ -197,7 +200,7 @@ fn unicode_width(s: &str) -> usize {
 async fn the_top_suggestion_walks_to_its_conclusion_and_esc_comes_home() {
     let mut h = Harness::fixture("evict-memory-pressure").await;
     assert_eq!(h.app.screen, Screen::Home);
-    let top = h.app.triage.value.as_ref().unwrap().suggestions[0].clone();
+    let top = h.app.home.triage.value.as_ref().unwrap().suggestions[0].clone();
     assert_eq!(top.runbook, "pod-evictions");
     h.key(KeyCode::Enter).await;
     assert_eq!(h.app.screen, Screen::Walk);
@@ -215,7 +218,7 @@ async fn picker_filter_then_target_then_ask_then_backtrack() {
     let mut h = Harness::fixture("pvc-pending-no-trace").await;
     h.key(KeyCode::Char('/')).await;
     assert_eq!(h.app.screen, Screen::Runbooks);
-    assert!(h.app.runbooks.editing);
+    assert!(h.app.runbooks.list.editing);
     // `q` typed into a filter is text, not quit.
     h.type_text("pvcq").await;
     assert!(!h.app.quit);
@@ -280,11 +283,11 @@ async fn quitting_with_notes_asks_first() {
     h.key(KeyCode::Char('n')).await;
     h.type_text("paged by alertmanager").await;
     h.key(KeyCode::Enter).await;
-    assert_eq!(h.app.notes.len(), 1);
-    assert_eq!(h.app.notes[0].text, "paged by alertmanager");
-    assert_eq!(h.app.notes[0].at, clock());
+    assert_eq!(h.app.case.notes.len(), 1);
+    assert_eq!(h.app.case.notes[0].text, "paged by alertmanager");
+    assert_eq!(h.app.case.notes[0].at, clock());
     assert!(
-        h.app.notes[0]
+        h.app.case.notes[0]
             .context
             .starts_with("pod-evictions insights/")
     );
@@ -358,7 +361,7 @@ async fn rerun_walks_again_on_a_fresh_round_and_marks_nothing_changed() {
 #[tokio::test]
 async fn every_core_runbook_of_the_demo_concludes_from_its_suggestion() {
     let mut h = Harness::demo().await;
-    let report = h.app.triage.value.clone().unwrap();
+    let report = h.app.home.triage.value.clone().unwrap();
     let runbooks: std::collections::BTreeSet<&str> = report
         .suggestions
         .iter()
@@ -597,15 +600,15 @@ async fn export_writes_a_bundle_that_verifies_and_walks_the_same() {
     let flash = h.app.flash.clone().unwrap();
     assert!(flash.contains("note 1 added"), "{flash}");
     assert!(!flash.contains("not in this build"), "{flash}");
-    assert_eq!(h.app.walked.len(), 1);
-    let walked = h.app.walked[0].clone();
+    assert_eq!(h.app.case.walks.len(), 1);
+    let walked = h.app.case.walks[0].clone();
     assert_eq!(walked.runbook, "pod-evictions");
 
     // What will be written, before anything is: drawn with a fixed folder.
     h.app.export_dir = "/home/oncall/incident-4711".into();
     h.key(KeyCode::Char('e')).await;
-    assert!(matches!(h.app.overlay, Some(Overlay::Export)));
-    assert!(matches!(h.app.export, Some(ExportState::Ready)));
+    assert!(matches!(h.app.overlay, Some(Overlay::Export(_))));
+    assert!(matches!(h.app.export(), Some(ExportState::Ready)));
     let s = h.screen(80, 24);
     assert_fits(&s, 80);
     assert!(s.contains("1 walk(s)") && s.contains("1 note(s)"), "{s}");
@@ -626,9 +629,9 @@ async fn export_writes_a_bundle_that_verifies_and_walks_the_same() {
         result: Ok(summary),
         cancelled: false,
         ..
-    }) = h.app.export.clone()
+    }) = h.app.export().cloned()
     else {
-        panic!("export did not succeed: {:?}", h.app.export);
+        panic!("export did not succeed: {:?}", h.app.export());
     };
     assert_eq!(
         only_file(out.path()),
@@ -690,7 +693,7 @@ async fn export_writes_a_bundle_that_verifies_and_walks_the_same() {
     // The note is in a bundle now: quitting does not ask.
     h.key(KeyCode::Esc).await;
     assert!(h.app.overlay.is_none());
-    assert_eq!(h.app.notes_unexported(), 0);
+    assert_eq!(h.app.case.unexported(), 0);
     h.key(KeyCode::Char('q')).await;
     assert!(h.app.quit, "the notes are exported: no confirmation");
 }
@@ -712,7 +715,7 @@ async fn esc_cancels_a_running_export_and_nothing_is_written() {
         .app
         .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
     assert!(
-        matches!(export.as_slice(), [Job::Export { walks, notes, .. }] if walks.len() == 1 && notes.len() == 1)
+        matches!(export.as_slice(), [Job::Export { case, .. }] if case.walks.len() == 1 && case.notes.len() == 1)
     );
     h.app
         .update(Msg::ExportProgress("collecting 12 object lists".into()));
@@ -749,9 +752,9 @@ async fn esc_cancels_a_running_export_and_nothing_is_written() {
         result: Err(_),
         cancelled: true,
         ..
-    }) = &h.app.export
+    }) = h.app.export()
     else {
-        panic!("not cancelled: {:?}", h.app.export);
+        panic!("not cancelled: {:?}", h.app.export());
     };
     let s = h.screen(80, 24);
     assert_fits(&s, 80);
@@ -770,6 +773,6 @@ async fn esc_cancels_a_running_export_and_nothing_is_written() {
     assert!(s.contains("Press e to export them first"), "{s}");
     // `e` from there opens the export.
     h.key(KeyCode::Char('e')).await;
-    assert!(matches!(h.app.overlay, Some(Overlay::Export)));
-    assert!(matches!(h.app.export, Some(ExportState::Ready)));
+    assert!(matches!(h.app.overlay, Some(Overlay::Export(_))));
+    assert!(matches!(h.app.export(), Some(ExportState::Ready)));
 }

@@ -1,20 +1,22 @@
 //! Drawing: a function of the app state and the theme, nothing else. Views never
 //! query; what they show came in through messages.
+//!
+//! This file draws the frame around the parts (header, flash line, hints) and asks the
+//! screen and the overlay on top to draw themselves; each part's drawing sits with its
+//! state and keys in `screens/` or `overlays/`. `text` and `widgets` are what the parts
+//! draw with, so they import nothing of the app.
 
-mod home;
-mod lists;
-mod overlay;
 pub mod text;
-mod walk;
+pub mod widgets;
 
-use super::app::{App, HomePane, Overlay, Screen, WalkPane};
-use super::keymap::Action;
+use super::app::{App, Overlay, Screen};
+use super::overlays::note::NoteInput;
+use super::overlays::{help, quit};
 use super::theme::{Slot, Theme};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use text::{ago, fit};
 
 pub const MIN_WIDTH: u16 = 80;
@@ -34,16 +36,28 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
     ])
     .areas(area);
     draw_header(frame, header, app, theme);
+    let shared = &app.shared;
     match app.screen {
-        Screen::Home => home::draw(frame, body, app, theme),
-        Screen::Runbooks => lists::draw_runbooks(frame, body, app, theme),
-        Screen::Targets => lists::draw_targets(frame, body, app, theme),
-        Screen::Walk => walk::draw(frame, body, app, theme),
+        Screen::Home => app.home.draw(frame, body, shared, theme),
+        Screen::Runbooks => app.runbooks.draw(frame, body, shared, theme),
+        Screen::Targets => app.targets.draw(frame, body, shared, theme),
+        Screen::Walk => {
+            if let Some(w) = &app.walk {
+                w.draw(frame, body, shared, &app.case.notes, theme);
+            }
+        }
     }
     draw_flash(frame, flash, app, theme);
     draw_hints(frame, hints, app, theme);
-    if let Some(o) = &app.overlay {
-        overlay::draw(frame, body, app, o, theme);
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help) => help::draw(frame, body, &shared.keymap, screen_hints(app), theme),
+        Some(Overlay::Note(n)) => n.draw(frame, body, theme),
+        Some(Overlay::ConfirmQuit) => {
+            quit::draw(frame, body, &shared.keymap, app.case.unexported(), theme)
+        }
+        Some(Overlay::Viewer(v)) => v.draw(frame, body, theme),
+        Some(Overlay::Export(e)) => e.draw(frame, body, shared, &app.case, &app.export_dir, theme),
     }
 }
 
@@ -69,14 +83,15 @@ fn too_small(frame: &mut Frame, area: Rect, theme: &Theme) {
 
 /// `ktriage │ context … │ cluster … │ offline snapshot, captured … │ data …`
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let s = &app.source;
+    let s = &app.shared.source;
+    let home = &app.home;
     let mut parts: Vec<String> = vec!["ktriage".into()];
     let name = s
         .cluster
         .as_ref()
         .or(s.context.as_ref())
         .map(|n| text::one_line(n));
-    let version = app
+    let version = home
         .state
         .value
         .as_ref()
@@ -89,9 +104,9 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         (None, None) => {}
     }
     if s.live {
-        let age = match (&app.triage.loading_since, app.triage.at) {
+        let age = match (&home.triage.loading_since, home.triage.at) {
             (Some(_), _) => "refreshing…".to_string(),
-            (None, Some(at)) => format!("data {}", ago(at, app.now)),
+            (None, Some(at)) => format!("data {}", ago(at, app.shared.now)),
             (None, None) => "connecting…".into(),
         };
         parts.push(format!("live · {age}"));
@@ -102,7 +117,7 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                 format!(
                     "snapshot {} ({})",
                     c.format("%Y-%m-%d %H:%MZ"),
-                    ago(c, app.now)
+                    ago(c, app.shared.now)
                 )
             })
             .unwrap_or_else(|| "snapshot, capture time unknown".into());
@@ -137,110 +152,29 @@ fn short_version(v: &str) -> String {
 
 /// The keys that do something here, from the keymap (what is shown is what works).
 pub fn hints(app: &App) -> Vec<(String, &'static str)> {
-    screen_hints(app, true)
+    let keymap = &app.shared.keymap;
+    match &app.overlay {
+        Some(Overlay::Note(_)) => NoteInput::hints(),
+        Some(Overlay::ConfirmQuit) => quit::hints(keymap),
+        Some(Overlay::Export(e)) => e.hints(keymap),
+        Some(Overlay::Viewer(v)) => v.hints(keymap),
+        Some(Overlay::Help) => help::hints(keymap),
+        None => screen_hints(app),
+    }
 }
 
-/// The keys of the screen, or of the overlay over it when `overlay` is set.
-pub fn screen_hints(app: &App, overlay: bool) -> Vec<(String, &'static str)> {
-    let k = |a: Action| app.keymap.label(a);
-    let mv = format!("{}{}", k(Action::Up), k(Action::Down));
-    if let Some(o) = app.overlay.as_ref().filter(|_| overlay) {
-        return match o {
-            Overlay::Note { .. } => vec![("Enter".into(), "save note"), ("Esc".into(), "cancel")],
-            Overlay::ConfirmQuit => vec![
-                ("y".into(), "quit"),
-                (k(Action::Export), "export"),
-                ("n".into(), "stay"),
-            ],
-            Overlay::Export => match &app.export {
-                Some(super::app::ExportState::Running { cancelling, .. }) => {
-                    if *cancelling {
-                        Vec::new()
-                    } else {
-                        vec![(k(Action::Back), "cancel")]
-                    }
-                }
-                Some(super::app::ExportState::Done { .. }) => vec![(k(Action::Back), "close")],
-                _ => vec![(k(Action::Select), "start"), (k(Action::Back), "close")],
-            },
-            Overlay::Viewer(v) if v.searching => {
-                vec![("Enter".into(), "find"), ("Esc".into(), "cancel")]
-            }
-            Overlay::Viewer(_) => vec![
-                (mv, "scroll"),
-                (k(Action::Filter), "search"),
-                (k(Action::Select), "next match"),
-                (k(Action::Back), "close"),
-            ],
-            _ => vec![(k(Action::Back), "close")],
-        };
-    }
-    let editing = match app.screen {
-        Screen::Runbooks => app.runbooks.editing,
-        Screen::Targets => app.target_list.editing,
-        _ => false,
-    };
-    if editing {
-        return vec![
-            ("type".into(), "to filter"),
-            ("Enter".into(), "choose"),
-            ("↓".into(), "list"),
-            ("Esc".into(), "clear"),
-        ];
-    }
-    let mut out: Vec<(String, &'static str)> = Vec::new();
+/// The keys of the screen, under any overlay.
+pub fn screen_hints(app: &App) -> Vec<(String, &'static str)> {
+    let keymap = &app.shared.keymap;
     match app.screen {
-        Screen::Home => {
-            out.push((mv, "move"));
-            if app.home_pane == HomePane::Suggestions {
-                out.push((k(Action::Select), "walk"));
-            }
-            out.push((k(Action::Filter), "runbooks"));
-            out.push((k(Action::NextPane), "pane"));
-            out.push((k(Action::Rerun), "refresh"));
-        }
-        Screen::Runbooks | Screen::Targets => {
-            out.push((mv, "move"));
-            out.push((k(Action::Select), "choose"));
-            out.push((k(Action::Filter), "filter"));
-            out.push((k(Action::Back), "back"));
-            if app.screen == Screen::Targets {
-                out.push((k(Action::Rerun), "refresh"));
-            }
-        }
-        Screen::Walk => {
-            let w = app.walk.as_ref();
-            out.push((mv, "move"));
-            match w.map_or(WalkPane::Path, |w| w.focus) {
-                WalkPane::Path => {
-                    let answered = w
-                        .and_then(|w| w.selected_step())
-                        .is_some_and(|s| s.outcome == crate::runbook::record::Outcome::Answered);
-                    let select = if answered {
-                        "answer again"
-                    } else if w.and_then(|w| w.follow_up()).is_some() {
-                        "next runbook"
-                    } else {
-                        "details"
-                    };
-                    out.push((k(Action::Select), select));
-                }
-                WalkPane::Detail if w.is_some_and(|w| w.asking()) => {
-                    out.push((k(Action::Select), "answer"))
-                }
-                WalkPane::Detail => {}
-                WalkPane::Evidence => out.push((k(Action::Select), "view")),
-            }
-            out.push((k(Action::NextPane), "pane"));
-            out.push((k(Action::Rerun), "re-run"));
-            out.push((k(Action::Note), "note"));
-            out.push((k(Action::Export), "export"));
-            out.push((k(Action::Back), "back"));
-        }
+        Screen::Home => app.home.hints(keymap),
+        Screen::Runbooks => app.runbooks.hints(keymap),
+        Screen::Targets => app.targets.hints(keymap),
+        Screen::Walk => match &app.walk {
+            Some(w) => w.hints(keymap),
+            None => Vec::new(),
+        },
     }
-    out.push((k(Action::Help), "help"));
-    out.push((k(Action::Quit), "quit"));
-    out
 }
 
 fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -258,37 +192,4 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         used += w;
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-/// A bordered pane, its border marked when it has the focus (bold in mono).
-pub fn pane<'a>(title: impl Into<Line<'a>>, focused: bool, theme: &Theme) -> Block<'a> {
-    let border = if focused {
-        theme.style(Slot::BorderFocused)
-    } else {
-        theme.style(Slot::Border)
-    };
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(if focused {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
-        .border_style(border)
-        .title(title)
-}
-
-/// The style of a selected row, or of any row.
-pub fn row_style(selected: bool, theme: &Theme) -> Style {
-    if selected {
-        theme.style(Slot::Selection)
-    } else {
-        Style::default()
-    }
-}
-
-/// A spinner that moves with the clock, so a user sees the tool is alive.
-pub fn spinner(app: &App) -> &'static str {
-    const FRAMES: [&str; 4] = ["|", "/", "-", "\\"];
-    FRAMES[(app.now.timestamp_subsec_millis() / 250) as usize % 4]
 }

@@ -1,50 +1,515 @@
 //! The walk: the path taken (and where it stopped), the selected step's detail, and the
-//! evidence gathered.
+//! evidence gathered. [`WalkScreen`] is the screen's state of one walk under way; what
+//! it files in the case file when a walk comes back is a `CaseWalk`, and the engine's
+//! own account of the walk a `WalkRecord` (see `evidence::casefile` for the names).
 
+use super::Step;
 use super::home::severity_label;
-use super::text::{ago, cell, fit, lines as text_lines, one_line, summarize_answer};
-use super::{pane, row_style, spinner};
-use crate::facts::FactQuery;
+use super::list::move_in;
+use crate::evidence::casefile::{CaseWalk, Note};
+use crate::facts::{FactQuery, FactResult};
 use crate::runbook::format::Severity;
 use crate::runbook::model::StepKind;
-use crate::runbook::record::{Outcome, Status, StepRecord, WalkRecord};
+use crate::runbook::record::{FollowUp, Outcome, Status, StepRecord, WalkRecord};
 use crate::text::{columns, fill, wrap};
-use crate::tui::app::{App, Walk, WalkPane, evidence_items, rows_of};
+use crate::tui::keymap::{Action, Keymap};
+use crate::tui::msg::Job;
+use crate::tui::overlays::viewer::Viewer;
+use crate::tui::shared::Shared;
 use crate::tui::theme::{Slot, Theme};
+use crate::tui::view::text::{
+    ago, cell, fit, lines as text_lines, one_line, render_answer, summarize_answer,
+};
+use crate::tui::view::widgets::{help_and_quit, move_keys, pane, row_style, spinner};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let Some(w) = &app.walk else { return };
-    if area.width >= 120 {
-        let [left, right] =
-            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
-                .areas(area);
-        let [path, evidence] =
-            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(left);
-        draw_path(frame, path, app, w, theme);
-        draw_evidence(frame, evidence, app, w, theme);
-        draw_detail(frame, right, app, w, theme);
-    } else {
-        let rows = w.record.as_ref().map_or(1, rows_of) as u16;
-        let trail = w.trail.len().min(2) as u16;
-        // A question needs the room for its command and choices; the path above it
-        // keeps its last steps (the rest scrolls).
-        let asking = w.asking() && w.focus == WalkPane::Detail;
-        let most = if asking { 5 } else { area.height * 2 / 5 };
-        let path_h = (rows + trail + 2).clamp(4, most.max(4));
-        let [path, bottom] =
-            Layout::vertical([Constraint::Length(path_h), Constraint::Min(5)]).areas(area);
-        draw_path(frame, path, app, w, theme);
-        // One pane below at this width: the evidence when it has the focus, else detail.
-        if w.focus == WalkPane::Evidence {
-            draw_evidence(frame, bottom, app, w, theme);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WalkPane {
+    Path,
+    Detail,
+    Evidence,
+}
+
+#[derive(Clone, Debug)]
+pub struct WalkScreen {
+    /// The walk job this screen waits for: an answer to an older one is dropped.
+    pub seq: u64,
+    pub runbook: String,
+    pub target: Option<String>,
+    /// Answers in the order given, so a back-track drops what came after.
+    pub answers: Vec<(String, String)>,
+    pub record: Option<WalkRecord>,
+    pub facts: Vec<(FactQuery, FactResult)>,
+    /// Steps (`runbook/step`) whose outcome or reason differs from the run before `r`.
+    pub changed: BTreeSet<String>,
+    pub running_since: Option<DateTime<Utc>>,
+    pub ran_at: Option<DateTime<Utc>>,
+    pub runs: usize,
+    pub focus: WalkPane,
+    pub path_selected: usize,
+    pub choice_selected: usize,
+    pub detail_scroll: u16,
+    pub evidence_selected: usize,
+    /// Walks this one followed from (`runbook target → CODE`).
+    pub trail: Vec<String>,
+    /// The answer given before a back-track, shown beside the question again.
+    pub previous_answer: Option<String>,
+}
+
+impl WalkScreen {
+    /// A new walk with no answers yet, and the job that walks it.
+    pub fn start(
+        seq: u64,
+        runbook: String,
+        target: Option<String>,
+        trail: Vec<String>,
+        now: DateTime<Utc>,
+    ) -> (WalkScreen, Job) {
+        let job = Job::Walk {
+            seq,
+            runbook: runbook.clone(),
+            target: target.clone(),
+            answers: BTreeMap::new(),
+            fresh: false,
+        };
+        let walk = WalkScreen {
+            seq,
+            runbook,
+            target,
+            answers: Vec::new(),
+            record: None,
+            facts: Vec::new(),
+            changed: BTreeSet::new(),
+            running_since: Some(now),
+            ran_at: None,
+            runs: 0,
+            focus: WalkPane::Path,
+            path_selected: 0,
+            choice_selected: 0,
+            detail_scroll: 0,
+            evidence_selected: 0,
+            trail,
+            previous_answer: None,
+        };
+        (walk, job)
+    }
+
+    /// Walks again as job `seq` with the answers as they stand now.
+    pub fn rewalk(&mut self, seq: u64, fresh: bool, now: DateTime<Utc>) -> Job {
+        self.seq = seq;
+        self.running_since = Some(now);
+        if !fresh {
+            // A new answer is a new walk of the same data: nothing "changed".
+            self.runs = 0;
+        }
+        Job::Walk {
+            seq,
+            runbook: self.runbook.clone(),
+            target: self.target.clone(),
+            answers: self.answers.iter().cloned().collect(),
+            fresh,
+        }
+    }
+
+    /// The walk came back: the cursor goes where it is wanted (the question, or the
+    /// conclusion), and the walk as it now stands is what the case file should hold.
+    pub fn walked(
+        &mut self,
+        record: WalkRecord,
+        facts: Vec<(FactQuery, FactResult)>,
+        at: DateTime<Utc>,
+    ) -> CaseWalk {
+        self.changed = match &self.record {
+            Some(old) if self.runs > 0 => changed_steps(old, &record),
+            _ => BTreeSet::new(),
+        };
+        let waiting = record.status == Status::NeedsInput;
+        self.path_selected = rows_of(&record).saturating_sub(1);
+        self.facts = facts;
+        self.running_since = None;
+        self.ran_at = Some(at);
+        self.runs += 1;
+        self.detail_scroll = 0;
+        self.choice_selected = 0;
+        if let (Some(prev), Some(q)) = (&self.previous_answer, record.question.as_ref())
+            && let Some(i) = q.choices.iter().position(|c| &c.id == prev)
+        {
+            self.choice_selected = i;
+        }
+        // A question wants an answer: put the cursor on its choices.
+        self.focus = if waiting {
+            WalkPane::Detail
         } else {
-            draw_detail(frame, bottom, app, w, theme);
+            WalkPane::Path
+        };
+        self.record = Some(record.clone());
+        CaseWalk {
+            runbook: self.runbook.clone(),
+            target: self.target.clone(),
+            answers: self.answers.iter().cloned().collect(),
+            record,
+        }
+    }
+
+    /// The walk and target a note written here belongs to.
+    pub fn key(&self) -> (String, Option<String>) {
+        (self.runbook.clone(), self.target.clone())
+    }
+
+    /// `runbook target · step`: where on the walk a note was written.
+    pub fn note_context(&self) -> String {
+        let step = self
+            .record
+            .as_ref()
+            .and_then(|r| r.path.get(self.path_selected))
+            .map(|s| format!(" · {}", s.step))
+            .unwrap_or_default();
+        format!(
+            "{} {}{step}",
+            self.runbook,
+            self.target.as_deref().unwrap_or("(cluster)")
+        )
+    }
+
+    pub fn on_action(&mut self, action: Action, shared: &Shared, notes: &[Note]) -> Step {
+        if action == Action::Rerun {
+            return Step::Rewalk {
+                fresh: true,
+                flash: None,
+            };
+        }
+        if action == Action::Back {
+            if self.focus != WalkPane::Path {
+                self.focus = WalkPane::Path;
+                return Step::Stay;
+            }
+            return Step::Home;
+        }
+        if action == Action::NextPane {
+            self.focus = match self.focus {
+                WalkPane::Path => WalkPane::Detail,
+                WalkPane::Detail => WalkPane::Evidence,
+                WalkPane::Evidence => WalkPane::Path,
+            };
+            return Step::Stay;
+        }
+        let Some(record) = self.record.clone() else {
+            return Step::Stay;
+        };
+        match self.focus {
+            WalkPane::Path => match action {
+                Action::Select => {
+                    let Some(step) = record.path.get(self.path_selected) else {
+                        // The conclusion row: read it, or follow it to the next runbook.
+                        if let Some(follow) =
+                            record.conclusion.as_ref().and_then(|c| c.follow_up.clone())
+                        {
+                            let code = record
+                                .conclusion
+                                .as_ref()
+                                .map(|c| c.code.clone())
+                                .unwrap_or_default();
+                            let mut trail = self.trail.clone();
+                            trail.push(format!(
+                                "{} {} → {code}",
+                                self.runbook,
+                                self.target.as_deref().unwrap_or("(cluster)")
+                            ));
+                            return Step::Walk {
+                                runbook: follow.runbook,
+                                target: follow.target,
+                                trail,
+                            };
+                        }
+                        self.focus = WalkPane::Detail;
+                        return Step::Stay;
+                    };
+                    match step.outcome {
+                        Outcome::Answered => {
+                            // Back-track: forget this answer and every later one, and ask again.
+                            let key = format!("{}/{}", step.runbook, step.step);
+                            if let Some(i) = self.answers.iter().position(|(k, _)| *k == key) {
+                                self.previous_answer = Some(self.answers[i].1.clone());
+                                self.answers.truncate(i);
+                            }
+                            return Step::Rewalk {
+                                fresh: false,
+                                flash: Some(format!(
+                                    "back to “{}”: choose again",
+                                    crate::text::sanitize(&step.title)
+                                )),
+                            };
+                        }
+                        _ => self.focus = WalkPane::Detail,
+                    }
+                }
+                a => {
+                    let rows = rows_of(&record);
+                    move_in(&mut self.path_selected, rows, a);
+                    self.detail_scroll = 0;
+                }
+            },
+            WalkPane::Detail => {
+                let page = shared.viewport.1.saturating_sub(12).max(1);
+                let asking = self.asking();
+                let choices = record.question.as_ref().map_or(0, |q| q.choices.len());
+                match action {
+                    Action::Select if asking => {
+                        let Some(q) = &record.question else {
+                            return Step::Stay;
+                        };
+                        let Some(choice) = q.choices.get(self.choice_selected) else {
+                            return Step::Stay;
+                        };
+                        let key = format!("{}/{}", q.runbook, q.step);
+                        self.answers.retain(|(k, _)| *k != key);
+                        self.answers.push((key, choice.id.clone()));
+                        self.previous_answer = None;
+                        return Step::Rewalk {
+                            fresh: false,
+                            flash: Some(format!(
+                                "answered: {}",
+                                crate::text::sanitize(&choice.label)
+                            )),
+                        };
+                    }
+                    Action::Up | Action::Down | Action::Top | Action::Bottom if asking => {
+                        move_in(&mut self.choice_selected, choices, action)
+                    }
+                    Action::Up => self.detail_scroll = self.detail_scroll.saturating_sub(1),
+                    Action::Down => self.detail_scroll = self.detail_scroll.saturating_add(1),
+                    Action::PageUp => self.detail_scroll = self.detail_scroll.saturating_sub(page),
+                    Action::PageDown => {
+                        self.detail_scroll = self.detail_scroll.saturating_add(page)
+                    }
+                    Action::Top => self.detail_scroll = 0,
+                    // The view clamps this to the last page.
+                    Action::Bottom => self.detail_scroll = u16::MAX,
+                    _ => {}
+                }
+            }
+            WalkPane::Evidence => {
+                let items = evidence_items(self, notes, Some(self.evidence_selected));
+                match action {
+                    Action::Select => {
+                        if let Some(item) = items.get(self.evidence_selected) {
+                            let viewer = Viewer::new(item.title.clone(), item.body.clone())
+                                .fitted(shared.viewport.1);
+                            return Step::View(viewer);
+                        }
+                    }
+                    a => move_in(&mut self.evidence_selected, items.len(), a),
+                }
+            }
+        }
+        Step::Stay
+    }
+
+    /// The keys that do something here: what Enter does depends on the row under it.
+    pub fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
+        let k = |a: Action| keymap.label(a);
+        let mut out = vec![(move_keys(keymap), "move")];
+        match self.focus {
+            WalkPane::Path => {
+                let answered = self
+                    .selected_step()
+                    .is_some_and(|s| s.outcome == Outcome::Answered);
+                let select = if answered {
+                    "answer again"
+                } else if self.follow_up().is_some() {
+                    "next runbook"
+                } else {
+                    "details"
+                };
+                out.push((k(Action::Select), select));
+            }
+            WalkPane::Detail if self.asking() => out.push((k(Action::Select), "answer")),
+            WalkPane::Detail => {}
+            WalkPane::Evidence => out.push((k(Action::Select), "view")),
+        }
+        out.push((k(Action::NextPane), "pane"));
+        out.push((k(Action::Rerun), "re-run"));
+        out.push((k(Action::Note), "note"));
+        out.push((k(Action::Export), "export"));
+        out.push((k(Action::Back), "back"));
+        out.extend(help_and_quit(keymap));
+        out
+    }
+    /// The step under the path cursor (`None` on the conclusion row).
+    pub fn selected_step(&self) -> Option<&StepRecord> {
+        self.record.as_ref()?.path.get(self.path_selected)
+    }
+
+    /// The cursor is on the question the walk waits for.
+    pub fn asking(&self) -> bool {
+        self.selected_step()
+            .is_some_and(|s| s.outcome == Outcome::AwaitingAnswer)
+    }
+
+    /// The cursor is on a conclusion that continues in another runbook.
+    pub fn follow_up(&self) -> Option<&FollowUp> {
+        let record = self.record.as_ref()?;
+        if self.path_selected != record.path.len() {
+            return None;
+        }
+        record.conclusion.as_ref()?.follow_up.as_ref()
+    }
+}
+
+/// Rows of the path pane: every step, plus the conclusion or the reason there is none
+/// (a question is already the last step).
+pub fn rows_of(record: &WalkRecord) -> usize {
+    record.path.len() + usize::from(record.status != Status::NeedsInput)
+}
+
+fn changed_steps(old: &WalkRecord, new: &WalkRecord) -> BTreeSet<String> {
+    let before: BTreeMap<String, (Outcome, &str)> = old
+        .path
+        .iter()
+        .map(|s| {
+            (
+                format!("{}/{}", s.runbook, s.step),
+                (s.outcome, s.reason.as_str()),
+            )
+        })
+        .collect();
+    new.path
+        .iter()
+        .filter(|s| {
+            let key = format!("{}/{}", s.runbook, s.step);
+            before.get(&key) != Some(&(s.outcome, s.reason.as_str()))
+        })
+        .map(|s| format!("{}/{}", s.runbook, s.step))
+        .collect()
+}
+
+/// One entry of the evidence pane and what its viewer shows.
+#[derive(Clone, Debug)]
+pub struct EvidenceItem {
+    pub title: String,
+    /// `ok`, `forbidden`, ... : what the list shows beside the title.
+    pub status: String,
+    pub failed: bool,
+    pub body: Vec<String>,
+}
+
+/// Facts the walk read (with their answers) and the session's notes.
+///
+/// Only item `open`'s body is rendered (YAML of thousands of objects is not free, and
+/// the list is drawn on every frame); the others' bodies are empty.
+pub fn evidence_items(walk: &WalkScreen, notes: &[Note], open: Option<usize>) -> Vec<EvidenceItem> {
+    let mut items = Vec::new();
+    if let Some(record) = &walk.record {
+        // Facts computed from other facts are reasoning, not evidence: only what was read.
+        for f in record.facts.iter().filter(|f| !f.queries.is_empty()) {
+            let with_body = open == Some(items.len());
+            let mut body = Vec::new();
+            if let Some(d) = &f.description {
+                body.extend(text_lines(d));
+            }
+            for c in &f.commands {
+                body.push(format!("$ {}", one_line(c)));
+            }
+            let mut status = String::from("ok");
+            let mut failed = false;
+            for q in &f.queries {
+                body.push(String::new());
+                body.push(format!("── {}", one_line(&q.to_string())));
+                match walk.facts.iter().find(|(k, _)| k == q).map(|(_, v)| v) {
+                    Some(Ok(v)) => {
+                        status = summarize_answer(q, v);
+                        if with_body {
+                            body.extend(render_answer(v));
+                        }
+                    }
+                    Some(Err(e)) => {
+                        failed = true;
+                        status = one_line(&e.to_string());
+                        body.push(status.clone());
+                        body.push(format!("hint: {}", one_line(e.hint())));
+                    }
+                    None => body.push("(not fetched)".into()),
+                }
+            }
+            items.push(EvidenceItem {
+                title: if f.runbook == walk.runbook {
+                    f.name.clone()
+                } else {
+                    format!("{} · {}", f.runbook, f.name)
+                },
+                status,
+                failed,
+                body,
+            });
+        }
+    }
+    let this = (walk.runbook.clone(), walk.target.clone());
+    for n in notes
+        .iter()
+        .filter(|n| n.walk.as_ref().is_none_or(|w| *w == this))
+    {
+        items.push(EvidenceItem {
+            title: format!("note {}", n.at.format("%H:%M:%SZ")),
+            status: n.text.clone(),
+            failed: false,
+            body: vec![
+                format!(
+                    "{} — {}",
+                    n.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                    n.context
+                ),
+                String::new(),
+                n.text.clone(),
+            ],
+        });
+    }
+    items
+}
+
+impl WalkScreen {
+    /// `notes`: the case file's, shown with the evidence.
+    pub fn draw(
+        &self,
+        frame: &mut Frame,
+        area: Rect,
+        shared: &Shared,
+        notes: &[Note],
+        theme: &Theme,
+    ) {
+        if area.width >= 120 {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                    .areas(area);
+            let [path, evidence] =
+                Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)])
+                    .areas(left);
+            draw_path(frame, path, shared, self, theme);
+            draw_evidence(frame, evidence, self, shared, notes, theme);
+            draw_detail(frame, right, shared, self, theme);
+        } else {
+            let rows = self.record.as_ref().map_or(1, rows_of) as u16;
+            let trail = self.trail.len().min(2) as u16;
+            // A question needs the room for its command and choices; the path above it
+            // keeps its last steps (the rest scrolls).
+            let asking = self.asking() && self.focus == WalkPane::Detail;
+            let most = if asking { 5 } else { area.height * 2 / 5 };
+            let path_h = (rows + trail + 2).clamp(4, most.max(4));
+            let [path, bottom] =
+                Layout::vertical([Constraint::Length(path_h), Constraint::Min(5)]).areas(area);
+            draw_path(frame, path, shared, self, theme);
+            // One pane below at this width: the evidence when it has the focus, else detail.
+            if self.focus == WalkPane::Evidence {
+                draw_evidence(frame, bottom, self, shared, notes, theme);
+            } else {
+                draw_detail(frame, bottom, shared, self, theme);
+            }
         }
     }
 }
@@ -60,9 +525,9 @@ fn outcome_slot(o: Outcome) -> Slot {
     }
 }
 
-fn status_text(app: &App, w: &Walk) -> (String, Slot) {
+fn status_text(shared: &Shared, w: &WalkScreen) -> (String, Slot) {
     if w.running_since.is_some() {
-        return (format!("walking {}", spinner(app)), Slot::Muted);
+        return (format!("walking {}", spinner(shared.now)), Slot::Muted);
     }
     match &w.record {
         None => ("not walked".into(), Slot::Muted),
@@ -80,8 +545,8 @@ fn status_text(app: &App, w: &Walk) -> (String, Slot) {
     }
 }
 
-fn draw_path(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) {
-    let (status, slot) = status_text(app, w);
+fn draw_path(frame: &mut Frame, area: Rect, shared: &Shared, w: &WalkScreen, theme: &Theme) {
+    let (status, slot) = status_text(shared, w);
     // The status is what matters in the title; the target gives way to it.
     let room = (area.width as usize).saturating_sub(4);
     let status = fit(&status, room.saturating_sub(16));
@@ -128,7 +593,7 @@ fn draw_path(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) 
     }
     let Some(record) = &w.record else {
         lines.push(Line::styled(
-            format!("reading facts {}", spinner(app)),
+            format!("reading facts {}", spinner(shared.now)),
             theme.style(Slot::Muted),
         ));
         frame.render_widget(Paragraph::new(lines), inner);
@@ -159,7 +624,7 @@ fn draw_path(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) 
 fn step_row(
     record: &WalkRecord,
     step: &StepRecord,
-    w: &Walk,
+    w: &WalkScreen,
     width: usize,
     sel: Style,
     theme: &Theme,
@@ -225,14 +690,15 @@ fn severity(s: &str) -> Option<Severity> {
     }
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) {
+fn draw_detail(frame: &mut Frame, area: Rect, shared: &Shared, w: &WalkScreen, theme: &Theme) {
     let block = pane(" Detail ", w.focus == WalkPane::Detail, theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
     let Some(record) = &w.record else {
         frame.render_widget(
-            Paragraph::new(format!("walking {}", spinner(app))).style(theme.style(Slot::Muted)),
+            Paragraph::new(format!("walking {}", spinner(shared.now)))
+                .style(theme.style(Slot::Muted)),
             inner,
         );
         return;
@@ -241,11 +707,11 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme
     let mut keep_visible = None;
     let lines = match record.path.get(selected) {
         Some(step) if step.outcome == Outcome::AwaitingAnswer => {
-            let (lines, choice_line) = question_lines(app, w, record, width, theme);
+            let (lines, choice_line) = question_lines(shared, w, record, width, theme);
             keep_visible = Some(choice_line);
             lines
         }
-        Some(step) => step_lines(app, w, record, step, width, theme),
+        Some(step) => step_lines(shared, w, record, step, width, theme),
         None => match &record.conclusion {
             Some(_) => conclusion_lines(record, width, theme),
             None => inconclusive_lines(record, width, theme),
@@ -295,8 +761,8 @@ fn heading(s: &str, theme: &Theme) -> Line<'static> {
 }
 
 fn step_lines(
-    app: &App,
-    w: &Walk,
+    shared: &Shared,
+    w: &WalkScreen,
     record: &WalkRecord,
     step: &StepRecord,
     width: usize,
@@ -350,7 +816,7 @@ fn step_lines(
             fit(
                 &format!(
                     "{} on this step in the path to answer it again",
-                    app.keymap.label(crate::tui::keymap::Action::Select)
+                    shared.keymap.label(crate::tui::keymap::Action::Select)
                 ),
                 width,
             ),
@@ -455,8 +921,8 @@ fn preview(q: &FactQuery, v: &Value) -> Vec<String> {
 
 /// The question's lines, and which of them is the selected choice.
 fn question_lines(
-    app: &App,
-    w: &Walk,
+    shared: &Shared,
+    w: &WalkScreen,
     record: &WalkRecord,
     width: usize,
     theme: &Theme,
@@ -495,7 +961,7 @@ fn question_lines(
         };
         if is_sel {
             choice_line = out.len();
-            lead = leads_to(app, &q.runbook, &q.step, &c.id);
+            lead = leads_to(shared, &q.runbook, &q.step, &c.id);
         }
         out.push(Line::styled(cell(&text, width), style));
     }
@@ -523,8 +989,8 @@ fn question_lines(
 }
 
 /// Where a choice of an ask step leads, in words.
-fn leads_to(app: &App, runbook: &str, step: &str, choice: &str) -> Option<String> {
-    let rb = app.catalog.get(runbook)?;
+fn leads_to(shared: &Shared, runbook: &str, step: &str, choice: &str) -> Option<String> {
+    let rb = shared.catalog.get(runbook)?;
     let StepKind::Ask { choices, .. } = &rb.steps.get(step)?.kind else {
         return None;
     };
@@ -674,13 +1140,20 @@ Nothing is reported that was not observed.",
     out
 }
 
-fn draw_evidence(frame: &mut Frame, area: Rect, app: &App, w: &Walk, theme: &Theme) {
-    let items = evidence_items(w, &app.notes, None);
+fn draw_evidence(
+    frame: &mut Frame,
+    area: Rect,
+    w: &WalkScreen,
+    shared: &Shared,
+    notes: &[Note],
+    theme: &Theme,
+) {
+    let items = evidence_items(w, notes, None);
     let title = format!(
         " Evidence · {} item(s){} ",
         items.len(),
         match w.ran_at {
-            Some(t) if app.source.live => format!(" · read {}", ago(t, app.now)),
+            Some(t) if shared.source.live => format!(" · read {}", ago(t, shared.now)),
             Some(_) => " · as captured".to_string(),
             None => String::new(),
         }

@@ -1,27 +1,209 @@
-//! Home: what the cluster looks like and what to look at first.
+//! Home: what the cluster looks like and what to look at first. It holds the triage
+//! report and the state panel, so the header reads their ages from here too.
 
-use super::text::{ago, cell, fit, one_line};
-use super::{pane, row_style, spinner};
+use super::Step;
+use super::list::move_in;
+use crate::drive::triage::TriageReport;
 use crate::runbook::format::Severity;
 use crate::source::live::watch::Freshness;
 use crate::text::{kubectl_duration, wrap};
-use crate::tui::app::{App, HomePane};
 use crate::tui::cluster_state::ClusterState;
+use crate::tui::keymap::{Action, Keymap};
+use crate::tui::msg::Job;
+use crate::tui::shared::{Shared, Tracked};
 use crate::tui::theme::{Slot, Theme};
+use crate::tui::view::text::{ago, cell, fit, one_line};
+use crate::tui::view::widgets::{help_and_quit, move_keys, pane, row_style, spinner};
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let warnings_rows = ((area.height as usize).saturating_sub(15) / 2).clamp(3, 12) as u16;
-    let [state, suggestions] = Layout::vertical([
-        Constraint::Length(4 + 1 + warnings_rows + 2),
-        Constraint::Min(6),
-    ])
-    .areas(area);
-    draw_state(frame, state, app, theme);
-    draw_suggestions(frame, suggestions, app, theme);
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HomePane {
+    Suggestions,
+    State,
+}
+
+pub struct HomeScreen {
+    pub pane: HomePane,
+    pub suggestion_selected: usize,
+    pub state_scroll: usize,
+    pub triage: Tracked<TriageReport>,
+    pub state: Tracked<ClusterState>,
+    pub live_freshness: Vec<(String, Freshness)>,
+}
+
+impl Default for HomeScreen {
+    fn default() -> Self {
+        HomeScreen {
+            pane: HomePane::Suggestions,
+            suggestion_selected: 0,
+            state_scroll: 0,
+            triage: Tracked::default(),
+            state: Tracked::default(),
+            live_freshness: Vec::new(),
+        }
+    }
+}
+
+impl HomeScreen {
+    /// "Now" for the data's own ages: the round's time (a snapshot's capture time), not
+    /// the clock, so "seen 2m ago" means two minutes before the data was read.
+    pub fn data_now(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        self.triage.at.unwrap_or(now)
+    }
+
+    /// Suggestions, then one row per runbook not checked, then "all runbooks".
+    pub fn rows(&self) -> usize {
+        let report = self.triage.value.as_ref();
+        report.map_or(0, |r| r.suggestions.len() + r.not_checked.len()) + 1
+    }
+
+    /// Triage over a round; offline the same round answers the state panel, so it is
+    /// loading too (live, watches answer it).
+    pub fn start_triage(&mut self, fresh: bool, shared: &Shared) -> Job {
+        self.triage.loading_since = Some(shared.now);
+        if !shared.source.live {
+            self.state.loading_since = Some(shared.now);
+        }
+        Job::Triage { fresh }
+    }
+
+    /// Live suggestions go stale: a new triage, unless one is under way.
+    pub fn refresh(&mut self, now: DateTime<Utc>) -> Option<Job> {
+        if self.triage.loading_since.is_some() {
+            return None;
+        }
+        self.triage.loading_since = Some(now);
+        Some(Job::Triage { fresh: true })
+    }
+
+    pub fn triaged(
+        &mut self,
+        report: TriageReport,
+        state: Option<ClusterState>,
+        at: DateTime<Utc>,
+    ) {
+        self.triage = Tracked {
+            value: Some(report),
+            at: Some(at),
+            loading_since: None,
+        };
+        if let Some(state) = state {
+            self.state = Tracked {
+                value: Some(state),
+                at: Some(at),
+                loading_since: None,
+            };
+        }
+        self.suggestion_selected = self.suggestion_selected.min(self.rows().saturating_sub(1));
+    }
+
+    pub fn triage_failed(&mut self) {
+        self.triage.loading_since = None;
+        self.state.loading_since = None;
+    }
+
+    pub fn live_state(
+        &mut self,
+        state: ClusterState,
+        freshness: Vec<(String, Freshness)>,
+        now: DateTime<Utc>,
+    ) {
+        self.state.value = Some(state);
+        self.state.at = Some(now);
+        self.state.loading_since = None;
+        self.live_freshness = freshness;
+    }
+
+    pub fn on_action(&mut self, action: Action, shared: &Shared) -> Step {
+        match action {
+            Action::NextPane => {
+                self.pane = match self.pane {
+                    HomePane::Suggestions => HomePane::State,
+                    HomePane::State => HomePane::Suggestions,
+                };
+            }
+            Action::Up
+            | Action::Down
+            | Action::PageUp
+            | Action::PageDown
+            | Action::Top
+            | Action::Bottom => match self.pane {
+                HomePane::Suggestions => {
+                    let rows = self.rows();
+                    move_in(&mut self.suggestion_selected, rows, action)
+                }
+                HomePane::State => {
+                    let n = self
+                        .state
+                        .value
+                        .as_ref()
+                        .and_then(|s| s.warnings.as_ref().ok())
+                        .map_or(0, Vec::len);
+                    move_in(&mut self.state_scroll, n, action)
+                }
+            },
+            Action::Filter => {
+                return Step::Runbooks {
+                    filtering: true,
+                    select: None,
+                };
+            }
+            Action::Select if self.pane == HomePane::Suggestions => {
+                let report = self.triage.value.as_ref();
+                let suggestions = report.map_or(0, |r| r.suggestions.len());
+                let i = self.suggestion_selected;
+                if let Some(s) = report.and_then(|r| r.suggestions.get(i)) {
+                    return Step::Walk {
+                        runbook: s.runbook.clone(),
+                        target: s.target.clone(),
+                        trail: Vec::new(),
+                    };
+                }
+                // Nothing was suggested, but the runbook can still be walked by hand.
+                let select = report
+                    .and_then(|r| r.not_checked.get(i - suggestions))
+                    .map(|n| n.runbook.clone());
+                return Step::Runbooks {
+                    filtering: false,
+                    select,
+                };
+            }
+            Action::Rerun => return Step::Jobs(vec![self.start_triage(true, shared)]),
+            _ => {}
+        }
+        Step::Stay
+    }
+
+    /// The keys that do something here.
+    pub fn hints(&self, keymap: &Keymap) -> Vec<(String, &'static str)> {
+        let k = |a: Action| keymap.label(a);
+        let mut out = vec![(move_keys(keymap), "move")];
+        if self.pane == HomePane::Suggestions {
+            out.push((k(Action::Select), "walk"));
+        }
+        out.push((k(Action::Filter), "runbooks"));
+        out.push((k(Action::NextPane), "pane"));
+        out.push((k(Action::Rerun), "refresh"));
+        out.extend(help_and_quit(keymap));
+        out
+    }
+}
+
+impl HomeScreen {
+    pub fn draw(&self, frame: &mut Frame, area: Rect, shared: &Shared, theme: &Theme) {
+        let warnings_rows = ((area.height as usize).saturating_sub(15) / 2).clamp(3, 12) as u16;
+        let [state, suggestions] = Layout::vertical([
+            Constraint::Length(4 + 1 + warnings_rows + 2),
+            Constraint::Min(6),
+        ])
+        .areas(area);
+        draw_state(frame, state, self, shared, theme);
+        draw_suggestions(frame, suggestions, self, shared, theme);
+    }
 }
 
 pub fn severity_label(s: Severity) -> (&'static str, Slot) {
@@ -34,10 +216,10 @@ pub fn severity_label(s: Severity) -> (&'static str, Slot) {
 
 /// When a symptom was seen: against the clock live, against the capture offline (a
 /// snapshot's "8s ago" would be read as now).
-fn seen(t: chrono::DateTime<chrono::Utc>, app: &App) -> String {
-    let d = app.data_now() - t;
-    if app.source.live {
-        format!(" (seen {})", ago(t, app.data_now()))
+fn seen(t: chrono::DateTime<chrono::Utc>, home: &HomeScreen, shared: &Shared) -> String {
+    let d = home.data_now(shared.now) - t;
+    if shared.source.live {
+        format!(" (seen {})", ago(t, home.data_now(shared.now)))
     } else if d.num_seconds() < 1 {
         " (seen at capture time)".into()
     } else {
@@ -45,14 +227,17 @@ fn seen(t: chrono::DateTime<chrono::Utc>, app: &App) -> String {
     }
 }
 
-fn freshness_title(app: &App) -> (String, Slot) {
-    if !app.source.live {
-        return match (&app.state.loading_since, app.state.at) {
-            (Some(_), _) => (format!("reading snapshot {}", spinner(app)), Slot::Muted),
+fn freshness_title(home: &HomeScreen, shared: &Shared) -> (String, Slot) {
+    if !shared.source.live {
+        return match (&home.state.loading_since, home.state.at) {
+            (Some(_), _) => (
+                format!("reading snapshot {}", spinner(shared.now)),
+                Slot::Muted,
+            ),
             _ => ("as captured".into(), Slot::Muted),
         };
     }
-    let stale: Vec<String> = app
+    let stale: Vec<String> = home
         .live_freshness
         .iter()
         .filter_map(|(kind, f)| match f {
@@ -62,7 +247,7 @@ fn freshness_title(app: &App) -> (String, Slot) {
                 "{kind} STALE ({}){}",
                 one_line(error),
                 last_live
-                    .map(|t| format!(", last live {}", ago(t, app.now)))
+                    .map(|t| format!(", last live {}", ago(t, shared.now)))
                     .unwrap_or_default()
             )),
             _ => None,
@@ -71,20 +256,20 @@ fn freshness_title(app: &App) -> (String, Slot) {
     if !stale.is_empty() {
         return (stale.join("; "), Slot::Fail);
     }
-    if app.live_freshness.is_empty()
-        || app
+    if home.live_freshness.is_empty()
+        || home
             .live_freshness
             .iter()
             .any(|(_, f)| matches!(f, Freshness::Syncing))
     {
-        return (format!("syncing {}", spinner(app)), Slot::Muted);
+        return (format!("syncing {}", spinner(shared.now)), Slot::Muted);
     }
     ("live (watching)".into(), Slot::Ok)
 }
 
-fn draw_state(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let focused = app.home_pane == HomePane::State;
-    let (fresh, fresh_slot) = freshness_title(app);
+fn draw_state(frame: &mut Frame, area: Rect, home: &HomeScreen, shared: &Shared, theme: &Theme) {
+    let focused = home.pane == HomePane::State;
+    let (fresh, fresh_slot) = freshness_title(home, shared);
     let title = Line::from(vec![
         Span::raw(" Cluster state · "),
         Span::styled(fresh, theme.style(fresh_slot)),
@@ -94,9 +279,9 @@ fn draw_state(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    let Some(state) = &app.state.value else {
-        let msg = if app.state.loading_since.is_some() || app.source.live {
-            format!("reading the cluster {}", spinner(app))
+    let Some(state) = &home.state.value else {
+        let msg = if home.state.loading_since.is_some() || shared.source.live {
+            format!("reading the cluster {}", spinner(shared.now))
         } else {
             "no state read".into()
         };
@@ -113,7 +298,7 @@ fn draw_state(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Err(e) => lines.push(unknown_line(e, width, theme)),
         Ok(w) if w.is_empty() => lines.push(Line::styled("  none", theme.style(Slot::Muted))),
         Ok(w) => {
-            let start = app.state_scroll.min(w.len().saturating_sub(1));
+            let start = home.state_scroll.min(w.len().saturating_sub(1));
             for (i, ev) in w.iter().enumerate().skip(start).take(room) {
                 let age = ev.age.map(kubectl_duration).unwrap_or_else(|| "?".into());
                 let count = if ev.count > 1 {
@@ -128,7 +313,7 @@ fn draw_state(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     one_line(&ev.object)
                 );
                 let text = fit(&format!("{head}{}", one_line(&ev.message)), width);
-                let style = row_style(focused && i == app.state_scroll, theme);
+                let style = row_style(focused && i == home.state_scroll, theme);
                 lines.push(Line::styled(text, style));
             }
         }
@@ -255,15 +440,21 @@ fn summary_lines(state: &ClusterState, width: usize, theme: &Theme) -> Vec<Line<
     out
 }
 
-fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    let focused = app.home_pane == HomePane::Suggestions;
-    let status = match (&app.triage.loading_since, app.triage.at) {
+fn draw_suggestions(
+    frame: &mut Frame,
+    area: Rect,
+    home: &HomeScreen,
+    shared: &Shared,
+    theme: &Theme,
+) {
+    let focused = home.pane == HomePane::Suggestions;
+    let status = match (&home.triage.loading_since, home.triage.at) {
         (Some(since), _) => format!(
             "triage running {} {}",
-            spinner(app),
-            kubectl_duration(app.now - *since)
+            spinner(shared.now),
+            kubectl_duration(shared.now - *since)
         ),
-        (None, Some(at)) if app.source.live => format!("from {}", ago(at, app.now)),
+        (None, Some(at)) if shared.source.live => format!("from {}", ago(at, shared.now)),
         _ => String::new(),
     };
     let title = if status.is_empty() {
@@ -273,18 +464,18 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     };
     let mut block = pane(title, focused, theme);
     let rows_shown = (area.height as usize).saturating_sub(2 + 3).max(1);
-    let total_rows = app.suggestion_rows();
+    let total_rows = home.rows();
     if total_rows > rows_shown {
         block = block.title_bottom(format!(
             " {}/{} · ↑↓ for more ",
-            app.suggestion_selected.min(total_rows - 1) + 1,
+            home.suggestion_selected.min(total_rows - 1) + 1,
             total_rows
         ));
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = inner.width as usize;
-    let Some(report) = &app.triage.value else {
+    let Some(report) = &home.triage.value else {
         frame.render_widget(
             Paragraph::new("looking for symptoms…").style(theme.style(Slot::Muted)),
             inner,
@@ -296,8 +487,8 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let list_rows = (inner.height as usize)
         .saturating_sub(detail_rows + 1)
         .max(1);
-    let total = app.suggestion_rows();
-    let selected = app.suggestion_selected.min(total.saturating_sub(1));
+    let total = home.rows();
+    let selected = home.suggestion_selected.min(total.saturating_sub(1));
     let first = selected.saturating_sub(list_rows - 1);
     let mut lines: Vec<Line> = Vec::new();
     let rb_w = 18;
@@ -344,7 +535,7 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
                     "{}{also} — {}{}: {}",
                     s.target.as_deref().unwrap_or("the cluster"),
                     s.title,
-                    s.since.map(|t| seen(t, app)).unwrap_or_default(),
+                    s.since.map(|t| seen(t, home, shared)).unwrap_or_default(),
                     s.reason
                 ));
             }
@@ -369,7 +560,7 @@ fn draw_suggestions(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             if i == selected {
                 detail = Some(format!(
                     "Every runbook, with a fuzzy filter ({} from anywhere on this screen).",
-                    app.keymap.label(crate::tui::keymap::Action::Filter)
+                    shared.keymap.label(crate::tui::keymap::Action::Filter)
                 ));
             }
         }
