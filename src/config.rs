@@ -75,7 +75,6 @@ impl ReadError {
 /// Everything the user configured, read once.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
-    pub dirs: Dirs,
     /// Runbook directories in load order: the user's (when it exists), then `--runbooks`.
     pub runbook_dirs: Vec<PathBuf>,
     /// `keys.toml`, when there is one.
@@ -87,15 +86,13 @@ pub struct Settings {
     /// Theme files that exist and could not be read (the themes report them with the
     /// files that do not parse; one bad theme does not stop the rest).
     pub unreadable_themes: Vec<ReadError>,
-    /// Where `themes/` is, for messages (`themes list`).
-    pub themes_dir: Option<PathBuf>,
 }
 
 impl Settings {
     /// Finds and reads the user's files. A missing file is no error (the defaults hold);
     /// one that exists and cannot be read is, for the keymap and the redaction rules,
     /// whose absence would change what ktriage does without saying so.
-    pub fn read(dirs: Dirs, runbook_flags: &[PathBuf]) -> Result<Settings, ReadError> {
+    pub fn read(dirs: &Dirs, runbook_flags: &[PathBuf]) -> Result<Settings, ReadError> {
         let user_runbooks = dirs.config_path("runbooks").filter(|d| d.is_dir());
         let runbook_dirs = user_runbooks
             .into_iter()
@@ -103,17 +100,17 @@ impl Settings {
             .collect();
         let keys = optional(dirs.config_path("keys.toml"))?;
         let redaction = optional(dirs.config_path("redaction.toml"))?;
-        let themes_dir = dirs.config_path("themes");
-        let (themes, unreadable_themes) =
-            themes_dir.as_deref().map(read_themes).unwrap_or_default();
+        let (themes, unreadable_themes) = dirs
+            .config_path("themes")
+            .as_deref()
+            .map(read_themes)
+            .unwrap_or_default();
         Ok(Settings {
-            dirs,
             runbook_dirs,
             keys,
             themes,
             redaction,
             unreadable_themes,
-            themes_dir,
         })
     }
 
@@ -177,7 +174,7 @@ mod tests {
             config: Some(config.clone()),
             state: None,
         };
-        let s = Settings::read(dirs, &[PathBuf::from("/extra")]).unwrap();
+        let s = Settings::read(&dirs, &[PathBuf::from("/extra")]).unwrap();
         assert_eq!(
             s.runbook_dirs,
             vec![config.join("runbooks"), PathBuf::from("/extra")]
@@ -195,7 +192,7 @@ mod tests {
             config: Some(config.clone()),
             state: None,
         };
-        let e = Settings::read(dirs, &[]).unwrap_err();
+        let e = Settings::read(&dirs, &[]).unwrap_err();
         assert!(e.path.ends_with("redaction.toml"), "{e}");
         let _ = std::fs::remove_dir_all(&home);
     }

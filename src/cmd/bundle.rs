@@ -172,6 +172,5 @@ pub async fn bundle(
         w.errors,
         w.redactions
     );
-    let records: Vec<_> = case.walks.into_iter().map(|w| w.record).collect();
-    Ok(super::run::most_serious(&records))
+    Ok(Exit::worst(case.walks.iter().map(|w| w.record.verdict())))
 }

@@ -40,6 +40,11 @@ pub enum Exit {
 impl Exit {
     pub const OK: Exit = Exit::Found(Verdict::Clean);
 
+    /// The most serious of several walks' verdicts (none: clean).
+    pub fn worst(verdicts: impl IntoIterator<Item = Verdict>) -> Exit {
+        Exit::Found(verdicts.into_iter().max().unwrap_or(Verdict::Clean))
+    }
+
     pub fn code(self) -> i32 {
         match self {
             Exit::Found(verdict) => verdict.code(),
@@ -121,7 +126,7 @@ impl CmdError {
 
 /// Reads the user's settings in `dirs` once, then runs the command.
 pub async fn execute(cli: Cli, dirs: Dirs, io: &mut Io<'_>) -> i32 {
-    let settings = match Settings::read(dirs, &cli.runbook_dirs) {
+    let settings = match Settings::read(&dirs, &cli.runbook_dirs) {
         Ok(s) => s,
         Err(e) => {
             let hint = e.hint();

@@ -9,7 +9,6 @@ use crate::runbook::Catalog;
 use crate::runbook::format::WhenAbsent;
 use crate::runbook::invoke;
 use crate::runbook::model::Runbook;
-use crate::runbook::record::WalkRecord;
 use crate::text::sanitize_line;
 use std::collections::BTreeMap;
 
@@ -140,16 +139,5 @@ async fn symptomatic(
             .join("\n"),
     };
     let _ = io.out.write_all(text.as_bytes());
-    Ok(most_serious(&records))
-}
-
-/// The most serious of several walks (none: clean).
-pub(super) fn most_serious(records: &[WalkRecord]) -> Exit {
-    Exit::Found(
-        records
-            .iter()
-            .map(WalkRecord::verdict)
-            .max()
-            .unwrap_or(crate::runbook::record::Verdict::Clean),
-    )
+    Ok(Exit::worst(records.iter().map(|r| r.verdict())))
 }

@@ -602,8 +602,6 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
     let mut contents = Contents::default();
     let mut seen = BTreeSet::new();
     let mut buf = vec![0u8; 64 << 10];
-    // The first entry names the top folder every other entry must be under.
-    let mut first_pending = true;
     let fail = |limit: TarLimit| match limit {
         TarLimit::Stream(e) => stream_error(e),
         TarLimit::Entries(max) => too_large(format!("it holds more than {max} entries")),
@@ -617,11 +615,13 @@ fn read_bundle(path: &Path, limits: Limits) -> Result<Contents, ArchiveError> {
     let count = bounded_entries(&mut archive, limits, fail, |e| {
         let SafeEntry {
             entry,
+            index,
             path: full,
             size,
             ..
         } = e;
-        if std::mem::take(&mut first_pending) {
+        // The first entry names the top folder every other entry must be under.
+        if index == 1 {
             contents.top = full.split('/').next().unwrap_or_default().to_string();
         }
         let kind = entry.header().entry_type();

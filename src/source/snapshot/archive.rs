@@ -59,10 +59,12 @@ pub enum TarLimit {
     Unsafe { entry: String, why: &'static str },
 }
 
-/// One entry as the bounded walk hands it on: the path as written (`raw`, for
-/// messages) and made relative and safe (`path`), and its size.
+/// One entry as the bounded walk hands it on: its place in the archive (1 for the
+/// first), the path as written (`raw`, for messages) and made relative and safe
+/// (`path`), and its size.
 pub struct SafeEntry<'e, 'a, R: Read> {
     pub entry: &'e mut tar::Entry<'a, R>,
+    pub index: usize,
     pub raw: String,
     pub path: String,
     pub size: u64,
@@ -97,6 +99,7 @@ pub fn bounded_entries<R: Read, E>(
         }
         let go_on = visit(SafeEntry {
             entry: &mut entry,
+            index: count,
             raw,
             path,
             size,
@@ -141,6 +144,7 @@ fn read_tar<R: Read>(
     bounded_entries(&mut archive, limits, fail, |e| {
         let SafeEntry {
             entry,
+            index: _,
             raw,
             path,
             size,
